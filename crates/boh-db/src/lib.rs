@@ -1,0 +1,255 @@
+//! The database layer: one [`Db`] handle over SQLite (embedded default) or PostgreSQL, chosen at
+//! run time from the URL, with both drivers compiled into every build.
+//!
+//! Invariants:
+//! - Every write goes through [`Db::write`]: on SQLite it opens the transaction with
+//!   `BEGIN IMMEDIATE` (so two writers never deadlock on a lock upgrade), and on both backends it
+//!   retries a bounded number of times on SQLITE_BUSY, serialization failures (40001) and
+//!   deadlocks (40P01).
+//! - SQL is portable: `$n` placeholders, BIGINT/TEXT/DOUBLE PRECISION columns, `CAST(SUM(..) AS
+//!   BIGINT)`. Where dialects differ, code branches on [`Db::backend`].
+//! - The two migration trees (`migrations/sqlite`, `migrations/postgres`) carry the same versions.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Executor};
+
+pub use sqlx;
+pub use sqlx::{AssertSqlSafe, Row, any::AnyRow};
+
+pub mod backup;
+
+/// Which engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL scheme (expected sqlite:// or postgres://): {0}")]
+    BadUrl(String),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Shared database handle; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// Hide the password in a database URL for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+const MAX_ATTEMPTS: u32 = 8;
+
+impl Db {
+    /// Connect and migrate. `sqlite://path` creates the file when missing.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::BadUrl(redact_url(url)));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        };
+        let opts = AnyConnectOptions::from_str(&url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .min_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?
+            }
+        };
+        Ok(Db { pool, backend })
+    }
+
+    /// Apply pending migrations of the matching tree. Safe to run from several processes at once
+    /// (PostgreSQL takes an advisory lock; SQLite serialises writers).
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("../../migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Versions of the migrations compiled into this binary, per backend.
+    pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
+        let s = sqlx::migrate!("../../migrations/sqlite").iter().map(|m| m.version).collect();
+        let p = sqlx::migrate!("../../migrations/postgres").iter().map(|m| m.version).collect();
+        (s, p)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads. Writes go through [`Db::write`].
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Run `f` in a write transaction, committing on `Ok` and rolling back on `Err`. Transient
+    /// conflicts (busy, serialization failure, deadlock) are retried with backoff, so `f` must be
+    /// safe to run again: it may only touch the database through the connection it is given.
+    pub async fn write<T, E, F>(&self, mut f: F) -> Result<T, E>
+    where
+        F: AsyncFnMut(&mut AnyConnection) -> Result<T, E>,
+        E: From<sqlx::Error> + AsDbError,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let begun = match self.backend {
+                Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => self.pool.begin().await,
+            };
+            let mut tx = match begun {
+                Ok(t) => t,
+                Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                    backoff(attempt).await;
+                    continue;
+                }
+                Err(e) => return Err(E::from(e)),
+            };
+            let result = f(&mut *tx).await;
+            match result {
+                Ok(v) => match tx.commit().await {
+                    Ok(()) => return Ok(v),
+                    Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                        backoff(attempt).await;
+                    }
+                    Err(e) => return Err(E::from(e)),
+                },
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    match e.as_db_error() {
+                        Some(se) if is_transient(se) && attempt < MAX_ATTEMPTS => {
+                            backoff(attempt).await;
+                        }
+                        _ => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Lets [`Db::write`] see whether an application error wraps a retryable database error.
+pub trait AsDbError {
+    fn as_db_error(&self) -> Option<&sqlx::Error>;
+}
+
+impl AsDbError for sqlx::Error {
+    fn as_db_error(&self) -> Option<&sqlx::Error> {
+        Some(self)
+    }
+}
+
+impl AsDbError for DbError {
+    fn as_db_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            DbError::Sqlx(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// SQLITE_BUSY (5, and its extended codes), SQLITE_LOCKED (6), serialization failure (40001),
+/// deadlock (40P01).
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            matches!(code.as_str(), "5" | "6" | "261" | "517" | "40001" | "40P01")
+                || db.message().contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+/// True for a unique-constraint violation on either backend.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            matches!(code.as_str(), "2067" | "1555" | "23505")
+        }
+        _ => false,
+    }
+}
+
+async fn backoff(attempt: u32) {
+    let base = 5u64 << attempt.min(6);
+    let jitter = u64::from(std::process::id() % 7) + u64::from(attempt);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_trees_have_identical_versions() {
+        let (s, p) = Db::migration_versions();
+        assert!(!s.is_empty());
+        assert_eq!(s, p, "migrations/sqlite and migrations/postgres must list the same versions");
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://boh.db"), "sqlite://boh.db");
+    }
+}

@@ -1,0 +1,86 @@
+//! Platform errors with stable machine codes. The HTTP edge maps them to statuses.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The input field (or `row N, column` for imports) that is wrong.
+    pub field: String,
+    /// What is wrong with it, in English.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+        FieldError { field: field.to_string(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("not found")]
+    NotFound,
+    #[error("you do not have the permission {0} here")]
+    Forbidden(&'static str),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("invalid username or password")]
+    BadCredentials,
+    #[error("too many failed logins; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    #[error("invalid input")]
+    Validation(Vec<FieldError>),
+    #[error("{message}")]
+    Conflict { field: Option<String>, message: String },
+    #[error("the idempotency key was already used with a different request")]
+    IdempotencyMismatch,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl PlatformError {
+    /// A stable code clients may branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PlatformError::NotFound => "not_found",
+            PlatformError::Forbidden(_) => "forbidden",
+            PlatformError::Unauthenticated => "unauthenticated",
+            PlatformError::BadCredentials => "bad_credentials",
+            PlatformError::Throttled { .. } => "throttled",
+            PlatformError::Validation(_) => "validation_failed",
+            PlatformError::Conflict { .. } => "conflict",
+            PlatformError::IdempotencyMismatch => "idempotency_key_reused",
+            PlatformError::Db(_) | PlatformError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> PlatformError {
+        PlatformError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn conflict(field: &str, message: impl Into<String>) -> PlatformError {
+        PlatformError::Conflict { field: Some(field.to_string()), message: message.into() }
+    }
+}
+
+impl boh_db::AsDbError for PlatformError {
+    fn as_db_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            PlatformError::Db(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<boh_db::DbError> for PlatformError {
+    fn from(e: boh_db::DbError) -> Self {
+        match e {
+            boh_db::DbError::Sqlx(e) => PlatformError::Db(e),
+            other => PlatformError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+pub type Result<T, E = PlatformError> = std::result::Result<T, E>;

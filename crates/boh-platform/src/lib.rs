@@ -1,0 +1,80 @@
+//! The platform every business module lives in: the organisation tree, identity and access
+//! (users, roles as data, grants on subtrees, sessions, API tokens, login throttling), the
+//! hash-chained audit log, the transactional outbox with webhooks, durable jobs with leases and
+//! cron schedules, database locks and idempotency keys.
+//!
+//! Owned tables: `org_nodes`, `users`, `roles`, `grants`, `sessions`, `api_tokens`,
+//! `login_throttle`, `audit_log`, `audit_head`, `outbox`, `webhook_*`, `jobs`, `job_schedules`,
+//! `locks`, `idempotency_keys`, `app_meta`.
+//!
+//! Invariants:
+//! - Every read of business data takes an [`Actor`](boh_kernel::Actor) and filters with
+//!   [`Scope::sql`](boh_kernel::Scope::sql); a record outside scope is [`PlatformError::NotFound`].
+//! - Every write runs inside [`Db::write`](boh_db::Db::write) and, in the same transaction,
+//!   appends an audit row ([`audit::append`]) and, where other modules care, an outbox event
+//!   ([`events::emit`]).
+//! - No in-process state outlives a request except caches keyed by database versions
+//!   (`users.auth_version`), so several app instances can share one PostgreSQL.
+
+pub mod audit;
+pub mod auth;
+pub mod ctx;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod iam;
+pub mod idem;
+pub mod jobs;
+pub mod org;
+pub mod util;
+pub mod webhooks;
+
+pub use ctx::Ctx;
+pub use error::{FieldError, PlatformError, Result};
+
+use boh_db::Db;
+use std::sync::Arc;
+
+/// Settings the platform needs at run time.
+#[derive(Debug, Clone)]
+pub struct PlatformSettings {
+    /// A session ends after this long without a request.
+    pub session_idle_secs: i64,
+    /// A session ends this long after login, whatever happens.
+    pub session_absolute_secs: i64,
+    /// Failures before an account or client address is throttled.
+    pub login_max_failures: i64,
+    /// How long a throttle lasts, and the window in which failures are counted.
+    pub login_window_secs: i64,
+}
+
+impl Default for PlatformSettings {
+    fn default() -> Self {
+        PlatformSettings {
+            session_idle_secs: 2 * 3600,
+            session_absolute_secs: 12 * 3600,
+            login_max_failures: 10,
+            login_window_secs: 15 * 60,
+        }
+    }
+}
+
+/// Shared handle to the platform services; cheap to clone.
+#[derive(Clone)]
+pub struct Platform {
+    pub db: Db,
+    pub settings: Arc<PlatformSettings>,
+    pub(crate) grant_cache: Arc<iam::GrantCache>,
+    pub events: Arc<events::Subscribers>,
+}
+
+impl Platform {
+    pub fn new(db: Db, settings: PlatformSettings) -> Platform {
+        Platform {
+            db,
+            settings: Arc::new(settings),
+            grant_cache: Arc::new(iam::GrantCache::default()),
+            events: Arc::new(events::Subscribers::default()),
+        }
+    }
+}
