@@ -21,7 +21,9 @@ pub enum BackupError {
     Io(#[from] std::io::Error),
     #[error("line {line}: {message}")]
     Format { line: usize, message: String },
-    #[error("the backup needs migration {0}, which this database has not applied; upgrade boh first")]
+    #[error(
+        "the backup needs migration {0}, which this database has not applied; upgrade boh first"
+    )]
     NewerSchema(i64),
 }
 
@@ -44,12 +46,18 @@ struct TableLine {
 /// Application tables in creation order (a valid order for foreign keys).
 pub async fn tables(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     let sql = match db.backend() {
-        Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY rowid",
-        Backend::Postgres => "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-            WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname NOT LIKE '_sqlx%' ORDER BY c.oid",
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY rowid"
+        }
+        Backend::Postgres => {
+            "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+            WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname NOT LIKE '_sqlx%' ORDER BY c.oid"
+        }
     };
     let rows = sqlx::query(sql).fetch_all(db.pool()).await?;
-    rows.iter().map(|r| r.try_get::<String, _>("name")).collect()
+    rows.iter()
+        .map(|r| r.try_get::<String, _>("name"))
+        .collect()
 }
 
 fn is_ident(s: &str) -> bool {
@@ -71,12 +79,13 @@ fn value_of(row: &sqlx::any::AnyRow, i: usize) -> Value {
 
 /// Write a backup of every application table. Returns the number of rows written.
 pub async fn backup(db: &Db, out: &mut impl Write) -> Result<u64, BackupError> {
-    let applied: Vec<i64> = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version")
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>("version"))
-        .collect::<Result<_, _>>()?;
+    let applied: Vec<i64> =
+        sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version")
+            .fetch_all(db.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("version"))
+            .collect::<Result<_, _>>()?;
     let header = Header {
         format: "boh-backup".into(),
         version: 1,
@@ -84,19 +93,33 @@ pub async fn backup(db: &Db, out: &mut impl Write) -> Result<u64, BackupError> {
         migrations: applied,
         created_at: boh_kernel::now().rfc3339(),
     };
-    writeln!(out, "{}", serde_json::to_string(&header).map_err(std::io::Error::other)?)?;
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string(&header).map_err(std::io::Error::other)?
+    )?;
     let mut total = 0;
     for t in tables(db).await? {
         if !is_ident(&t) {
             continue;
         }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {t}"))).fetch_all(db.pool()).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {t}")))
+            .fetch_all(db.pool())
+            .await?;
         let columns: Vec<String> = match rows.first() {
             Some(r) => r.columns().iter().map(|c| c.name().to_string()).collect(),
             None => Vec::new(),
         };
-        let line = TableLine { table: t.clone(), columns, rows: rows.len() as u64 };
-        writeln!(out, "{}", serde_json::to_string(&line).map_err(std::io::Error::other)?)?;
+        let line = TableLine {
+            table: t.clone(),
+            columns,
+            rows: rows.len() as u64,
+        };
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&line).map_err(std::io::Error::other)?
+        )?;
         for r in &rows {
             let vals: Vec<Value> = (0..r.columns().len()).map(|i| value_of(r, i)).collect();
             writeln!(out, "{}", Value::Array(vals))?;
@@ -110,10 +133,19 @@ pub async fn backup(db: &Db, out: &mut impl Write) -> Result<u64, BackupError> {
 /// Replace the contents of every table with the backup. All or nothing.
 pub async fn restore(db: &Db, input: impl BufRead) -> Result<u64, BackupError> {
     let mut lines = input.lines().enumerate();
-    let (_, first) = lines.next().ok_or(BackupError::Format { line: 1, message: "empty file".into() })?;
-    let header: Header = serde_json::from_str(&first?).map_err(|e| BackupError::Format { line: 1, message: e.to_string() })?;
+    let (_, first) = lines.next().ok_or(BackupError::Format {
+        line: 1,
+        message: "empty file".into(),
+    })?;
+    let header: Header = serde_json::from_str(&first?).map_err(|e| BackupError::Format {
+        line: 1,
+        message: e.to_string(),
+    })?;
     if header.format != "boh-backup" || header.version != 1 {
-        return Err(BackupError::Format { line: 1, message: "not a BOH backup (version 1)".into() });
+        return Err(BackupError::Format {
+            line: 1,
+            message: "not a BOH backup (version 1)".into(),
+        });
     }
     let applied: Vec<i64> = sqlx::query("SELECT version FROM _sqlx_migrations ORDER BY version")
         .fetch_all(db.pool())
@@ -130,12 +162,22 @@ pub async fn restore(db: &Db, input: impl BufRead) -> Result<u64, BackupError> {
         Backend::Postgres => db.pool().begin().await?,
     };
     match db.backend() {
-        Backend::Sqlite => sqlx::query("PRAGMA defer_foreign_keys = ON").execute(&mut *tx).await?,
-        Backend::Postgres => sqlx::query("SET CONSTRAINTS ALL DEFERRED").execute(&mut *tx).await?,
+        Backend::Sqlite => {
+            sqlx::query("PRAGMA defer_foreign_keys = ON")
+                .execute(&mut *tx)
+                .await?
+        }
+        Backend::Postgres => {
+            sqlx::query("SET CONSTRAINTS ALL DEFERRED")
+                .execute(&mut *tx)
+                .await?
+        }
     };
     for t in known.iter().rev() {
         if is_ident(t) {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}")))
+                .execute(&mut *tx)
+                .await?;
         }
     }
     let mut total = 0u64;
@@ -143,23 +185,35 @@ pub async fn restore(db: &Db, input: impl BufRead) -> Result<u64, BackupError> {
     for (i, line) in lines {
         let line = line?;
         let n = i + 1;
-        let bad = |m: String| BackupError::Format { line: n, message: m };
+        let bad = |m: String| BackupError::Format {
+            line: n,
+            message: m,
+        };
         let v: Value = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
         match v {
             Value::Object(_) => {
                 let tl: TableLine = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;
-                if !known.contains(&tl.table) || !is_ident(&tl.table) || !tl.columns.iter().all(|c| is_ident(c)) {
+                if !known.contains(&tl.table)
+                    || !is_ident(&tl.table)
+                    || !tl.columns.iter().all(|c| is_ident(c))
+                {
                     return Err(bad(format!("unknown table {}", tl.table)));
                 }
                 current = Some((tl.table, tl.columns));
             }
             Value::Array(vals) => {
-                let (table, cols) = current.as_ref().ok_or_else(|| bad("row before table".into()))?;
+                let (table, cols) = current
+                    .as_ref()
+                    .ok_or_else(|| bad("row before table".into()))?;
                 if vals.len() != cols.len() {
                     return Err(bad(format!("expected {} values", cols.len())));
                 }
                 let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
-                let sql = format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(","), placeholders.join(","));
+                let sql = format!(
+                    "INSERT INTO {table} ({}) VALUES ({})",
+                    cols.join(","),
+                    placeholders.join(",")
+                );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for val in vals {
                     q = match val {

@@ -2,7 +2,7 @@
 //! run time from the URL, with both drivers compiled into every build.
 //!
 //! Invariants:
-//! - Every write goes through [`Db::write`]: on SQLite it opens the transaction with
+//! - Every write goes through [`Db::begin_write`] / [`Db::end_write`] (the `tx!` macro): on SQLite it opens the transaction with
 //!   `BEGIN IMMEDIATE` (so two writers never deadlock on a lock upgrade), and on both backends it
 //!   retries a bounded number of times on SQLITE_BUSY, serialization failures (40001) and
 //!   deadlocks (40P01).
@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Executor};
+use sqlx::{AnyPool, Executor};
 
 pub use sqlx;
 pub use sqlx::{AssertSqlSafe, Row, any::AnyRow};
@@ -47,7 +47,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -118,16 +120,30 @@ impl Db {
     /// (PostgreSQL takes an advisory lock; SQLite serialises writers).
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => sqlx::migrate!("../../migrations/postgres").run(&self.pool).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("../../migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("../../migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
         }
         Ok(())
     }
 
     /// Versions of the migrations compiled into this binary, per backend.
     pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
-        let s = sqlx::migrate!("../../migrations/sqlite").iter().map(|m| m.version).collect();
-        let p = sqlx::migrate!("../../migrations/postgres").iter().map(|m| m.version).collect();
+        let s = sqlx::migrate!("../../migrations/sqlite")
+            .iter()
+            .map(|m| m.version)
+            .collect();
+        let p = sqlx::migrate!("../../migrations/postgres")
+            .iter()
+            .map(|m| m.version)
+            .collect();
         (s, p)
     }
 
@@ -135,58 +151,81 @@ impl Db {
         self.backend
     }
 
-    /// The pool, for reads. Writes go through [`Db::write`].
+    /// The pool, for reads. Writes go through [`Db::begin_write`].
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
-    /// Run `f` in a write transaction, committing on `Ok` and rolling back on `Err`. Transient
-    /// conflicts (busy, serialization failure, deadlock) are retried with backoff, so `f` must be
-    /// safe to run again: it may only touch the database through the connection it is given.
-    pub async fn write<T, E, F>(&self, mut f: F) -> Result<T, E>
+    /// Open a write transaction (`BEGIN IMMEDIATE` on SQLite). Transient failures within the
+    /// retry budget sleep with backoff and answer [`Begin::Retry`]. Use through
+    /// `boh_platform::tx!`, which loops over [`Db::begin_write`] and [`Db::end_write`].
+    pub async fn begin_write(&self, attempt: u32) -> Result<WriteTx, Begin> {
+        let begun = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        };
+        match begun {
+            Ok(t) => Ok(t),
+            Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                backoff(attempt).await;
+                Err(Begin::Retry)
+            }
+            Err(e) => Err(Begin::Failed(e)),
+        }
+    }
+
+    /// Commit on `Ok`, roll back on `Err`; answer [`End::Retry`] when the failure was a
+    /// transient conflict and the retry budget allows another attempt.
+    pub async fn end_write<T, E>(
+        &self,
+        tx: WriteTx,
+        result: Result<T, E>,
+        attempt: u32,
+    ) -> End<Result<T, E>>
     where
-        F: AsyncFnMut(&mut AnyConnection) -> Result<T, E>,
         E: From<sqlx::Error> + AsDbError,
     {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let begun = match self.backend {
-                Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-                Backend::Postgres => self.pool.begin().await,
-            };
-            let mut tx = match begun {
-                Ok(t) => t,
+        match result {
+            Ok(v) => match tx.commit().await {
+                Ok(()) => End::Done(Ok(v)),
                 Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
                     backoff(attempt).await;
-                    continue;
+                    End::Retry
                 }
-                Err(e) => return Err(E::from(e)),
-            };
-            let result = f(&mut *tx).await;
-            match result {
-                Ok(v) => match tx.commit().await {
-                    Ok(()) => return Ok(v),
-                    Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                Err(e) => End::Done(Err(E::from(e))),
+            },
+            Err(e) => {
+                let _ = tx.rollback().await;
+                match e.as_db_error() {
+                    Some(se) if is_transient(se) && attempt < MAX_ATTEMPTS => {
                         backoff(attempt).await;
+                        End::Retry
                     }
-                    Err(e) => return Err(E::from(e)),
-                },
-                Err(e) => {
-                    let _ = tx.rollback().await;
-                    match e.as_db_error() {
-                        Some(se) if is_transient(se) && attempt < MAX_ATTEMPTS => {
-                            backoff(attempt).await;
-                        }
-                        _ => return Err(e),
-                    }
+                    _ => End::Done(Err(e)),
                 }
             }
         }
     }
 }
 
-/// Lets [`Db::write`] see whether an application error wraps a retryable database error.
+/// An open write transaction.
+pub type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Outcome of [`Db::begin_write`] when no transaction was opened.
+#[derive(Debug)]
+pub enum Begin {
+    Retry,
+    Failed(sqlx::Error),
+}
+
+/// Outcome of [`Db::end_write`].
+#[derive(Debug)]
+pub enum End<R> {
+    Retry,
+    Done(R),
+}
+
+/// Lets [`Db::end_write`] see whether an application error wraps a retryable database error.
 pub trait AsDbError {
     fn as_db_error(&self) -> Option<&sqlx::Error>;
 }
@@ -244,12 +283,18 @@ mod tests {
     fn migration_trees_have_identical_versions() {
         let (s, p) = Db::migration_versions();
         assert!(!s.is_empty());
-        assert_eq!(s, p, "migrations/sqlite and migrations/postgres must list the same versions");
+        assert_eq!(
+            s, p,
+            "migrations/sqlite and migrations/postgres must list the same versions"
+        );
     }
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(redact_url("sqlite://boh.db"), "sqlite://boh.db");
     }
 }

@@ -9,7 +9,10 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthVia {
     /// A browser session; state-changing requests must carry this CSRF token.
-    Session { session_hash: String, csrf_token: String },
+    Session {
+        session_hash: String,
+        csrf_token: String,
+    },
     /// A machine token, limited to the one grant it was issued under.
     Token { token_id: String },
     /// A command-line or internal actor (seeding, jobs).
@@ -40,8 +43,10 @@ pub struct Actor {
 impl Actor {
     /// An all-powerful actor for the command line and internal jobs.
     pub fn system() -> Actor {
-        let all: BTreeSet<String> =
-            crate::perm::CATALOGUE.iter().map(|(k, _, _)| (*k).to_string()).collect();
+        let all: BTreeSet<String> = crate::perm::CATALOGUE
+            .iter()
+            .map(|(k, _, _)| (*k).to_string())
+            .collect();
         Actor {
             user_id: "system".into(),
             username: "system".into(),
@@ -92,7 +97,10 @@ impl Actor {
 
     /// All permissions the actor holds anywhere (for the UI: which menus to show).
     pub fn permissions(&self) -> BTreeSet<String> {
-        self.grants.iter().flat_map(|g| g.permissions.iter().cloned()).collect()
+        self.grants
+            .iter()
+            .flat_map(|g| g.permissions.iter().cloned())
+            .collect()
     }
 
     pub fn is_session(&self) -> bool {
@@ -129,10 +137,17 @@ impl Scope {
         let parts: Vec<String> = self
             .prefixes
             .iter()
-            .filter(|p| p.bytes().all(|b| b == b'/' || b == b'-' || b.is_ascii_hexdigit()))
+            .filter(|p| {
+                p.bytes()
+                    .all(|b| b == b'/' || b == b'-' || b.is_ascii_hexdigit())
+            })
             .map(|p| format!("{column} LIKE '{p}%'"))
             .collect();
-        if parts.is_empty() { "1=0".into() } else { format!("({})", parts.join(" OR ")) }
+        if parts.is_empty() {
+            "1=0".into()
+        } else {
+            format!("({})", parts.join(" OR "))
+        }
     }
 }
 
@@ -164,13 +179,19 @@ mod tests {
 
     #[test]
     fn grants_cover_subtrees_only() {
-        let a = actor(vec![grant("/c/r1/", &["org.node.read"]), grant("/c/r1/s1/", &["x"])]);
+        let a = actor(vec![
+            grant("/c/r1/", &["org.node.read"]),
+            grant("/c/r1/s1/", &["x"]),
+        ]);
         assert!(a.allows("org.node.read", "/c/r1/s1/"));
         assert!(!a.allows("org.node.read", "/c/r2/s9/"));
         assert!(!a.allows("org.node.read", "/c/"));
         assert!(a.allows("x", "/c/r1/s1/"));
         assert!(!a.allows("x", "/c/r1/s2/"));
-        assert_eq!(a.scope("org.node.read").prefixes, vec!["/c/r1/".to_string()]);
+        assert_eq!(
+            a.scope("org.node.read").prefixes,
+            vec!["/c/r1/".to_string()]
+        );
     }
 
     #[test]
@@ -184,6 +205,9 @@ mod tests {
         assert_eq!(s.prefixes.len(), 2);
         assert_eq!(s.sql("n.path"), "(n.path LIKE '/ab-1/%')");
         assert_eq!(actor(vec![]).scope("p").sql("n.path"), "1=0");
-        assert_eq!(actor(vec![grant("/", &["p"])]).scope("p").sql("n.path"), "1=1");
+        assert_eq!(
+            actor(vec![grant("/", &["p"])]).scope("p").sql("n.path"),
+            "1=1"
+        );
     }
 }

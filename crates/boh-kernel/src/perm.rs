@@ -23,23 +23,55 @@ pub const MAINTENANCE_WORK: &str = "maintenance.work_order.update";
 /// Every permission with its English and Chinese label, in display order.
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (ORG_READ, "View organisation and stores", "查看组织与门店"),
-    (ORG_CREATE, "Create organisation nodes and stores", "新建组织节点与门店"),
-    (ORG_UPDATE, "Edit organisation nodes and stores", "编辑组织节点与门店"),
+    (
+        ORG_CREATE,
+        "Create organisation nodes and stores",
+        "新建组织节点与门店",
+    ),
+    (
+        ORG_UPDATE,
+        "Edit organisation nodes and stores",
+        "编辑组织节点与门店",
+    ),
     (USER_READ, "View users", "查看用户"),
-    (USER_MANAGE, "Create, reset and deactivate users", "新建、重置和停用用户"),
+    (
+        USER_MANAGE,
+        "Create, reset and deactivate users",
+        "新建、重置和停用用户",
+    ),
     (ROLE_MANAGE, "Edit roles", "编辑角色"),
     (GRANT_MANAGE, "Grant and revoke roles", "授予和撤销角色"),
-    (TOKEN_MANAGE, "Create and revoke own API tokens", "创建和撤销自己的 API 令牌"),
+    (
+        TOKEN_MANAGE,
+        "Create and revoke own API tokens",
+        "创建和撤销自己的 API 令牌",
+    ),
     (AUDIT_READ, "Read the audit log", "查看审计日志"),
     (AUDIT_VERIFY, "Verify the audit chain", "校验审计链"),
-    (WEBHOOK_MANAGE, "Manage webhook subscriptions", "管理 Webhook 订阅"),
+    (
+        WEBHOOK_MANAGE,
+        "Manage webhook subscriptions",
+        "管理 Webhook 订阅",
+    ),
     (JOB_READ, "View background jobs", "查看后台任务"),
-    (TENANT_CREATE, "Create companies (tenants)", "新建公司（租户）"),
+    (
+        TENANT_CREATE,
+        "Create companies (tenants)",
+        "新建公司（租户）",
+    ),
     (INVENTORY_READ, "View inventory", "查看库存"),
-    (INVENTORY_MOVE_CREATE, "Post stock movements", "过账库存移动"),
+    (
+        INVENTORY_MOVE_CREATE,
+        "Post stock movements",
+        "过账库存移动",
+    ),
     (SALES_READ, "View sales", "查看销售"),
     (FINANCE_READ, "View finance", "查看财务"),
-    (MAINTENANCE_WORK, "Work on maintenance work orders", "处理维修工单"),
+    (
+        MAINTENANCE_WORK,
+        "Work on maintenance work orders",
+        "处理维修工单",
+    ),
 ];
 
 /// True when `p` is in the catalogue.

@@ -41,6 +41,9 @@ mod tests {
     #[test]
     fn renders_utc() {
         assert_eq!(Instant(0).rfc3339(), "1970-01-01T00:00:00Z");
-        assert_eq!(Instant(1_000_000).plus_secs(59).rfc3339(), "1970-01-01T00:01:00Z");
+        assert_eq!(
+            Instant(1_000_000).plus_secs(59).rfc3339(),
+            "1970-01-01T00:01:00Z"
+        );
     }
 }

@@ -64,8 +64,19 @@ fn row_hash(
     after: Option<&str>,
 ) -> String {
     let canonical = serde_json::json!([
-        seq, id, at, actor_id, actor_name, ip, request_id, action, entity_type, entity_id, org_path,
-        before, after
+        seq,
+        id,
+        at,
+        actor_id,
+        actor_name,
+        ip,
+        request_id,
+        action,
+        entity_type,
+        entity_id,
+        org_path,
+        before,
+        after
     ]);
     let mut data = prev.as_bytes().to_vec();
     data.push(b'\n');
@@ -149,8 +160,13 @@ pub struct Head {
 }
 
 pub async fn head(db: &boh_db::Db) -> Result<Head> {
-    let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.pool()).await?;
-    Ok(Head { seq: r.try_get("seq")?, hash: r.try_get("hash")? })
+    let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(Head {
+        seq: r.try_get("seq")?,
+        hash: r.try_get("hash")?,
+    })
 }
 
 /// Walk the whole chain in order. `expected` is a previously exported head that must still be
@@ -198,7 +214,11 @@ pub async fn verify(
         for r in &rows {
             let seq: i64 = r.try_get("seq")?;
             if seq != expect_seq {
-                fail(&mut report, expect_seq, format!("row {expect_seq} is missing (next row is {seq})"));
+                fail(
+                    &mut report,
+                    expect_seq,
+                    format!("row {expect_seq} is missing (next row is {seq})"),
+                );
                 break 'outer;
             }
             let stored_prev: String = r.try_get("prev_hash")?;
@@ -220,17 +240,32 @@ pub async fn verify(
                 r.try_get::<Option<String>, _>("after_json")?.as_deref(),
             );
             if stored_prev != prev {
-                fail(&mut report, seq, format!("row {seq} does not follow row {} (reordered or replaced)", seq - 1));
+                fail(
+                    &mut report,
+                    seq,
+                    format!(
+                        "row {seq} does not follow row {} (reordered or replaced)",
+                        seq - 1
+                    ),
+                );
                 break 'outer;
             }
             if computed != stored {
-                fail(&mut report, seq, format!("row {seq} was altered (its hash does not match its contents)"));
+                fail(
+                    &mut report,
+                    seq,
+                    format!("row {seq} was altered (its hash does not match its contents)"),
+                );
                 break 'outer;
             }
             if let Some(e) = expected {
                 if e.seq == seq {
                     if e.hash != stored {
-                        fail(&mut report, seq, format!("row {seq} differs from the exported head (chain rewritten)"));
+                        fail(
+                            &mut report,
+                            seq,
+                            format!("row {seq} differs from the exported head (chain rewritten)"),
+                        );
                         break 'outer;
                     }
                     saw_expected = true;
@@ -247,13 +282,21 @@ pub async fn verify(
     if report.ok {
         if report.rows != head.seq || prev != head.hash {
             let (seq, rows) = (report.rows + 1, report.rows);
-            fail(&mut report, seq, format!(
-                "the chain ends at row {rows} but the head says row {} (rows deleted from the end?)",
-                head.seq
-            ));
+            fail(
+                &mut report,
+                seq,
+                format!(
+                    "the chain ends at row {rows} but the head says row {} (rows deleted from the end?)",
+                    head.seq
+                ),
+            );
         } else if !saw_expected {
             if let Some(e) = expected {
-                fail(&mut report, e.seq, format!("exported head row {} is no longer on the chain", e.seq));
+                fail(
+                    &mut report,
+                    e.seq,
+                    format!("exported head row {} is no longer on the chain", e.seq),
+                );
             }
         }
     }
@@ -265,8 +308,10 @@ pub async fn verify(
 pub fn parse_head(s: &str) -> Option<Head> {
     let (seq, hash) = s.trim().split_once(':')?;
     let seq = seq.parse().ok()?;
-    (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| Head { seq, hash: hash.to_string() })
+    (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Head {
+        seq,
+        hash: hash.to_string(),
+    })
 }
 
 /// Filters for the audit list.
@@ -287,10 +332,15 @@ pub async fn list(db: &boh_db::Db, actor: &Actor, f: &ListFilter) -> Result<(Vec
     if scope.is_empty() {
         return Err(PlatformError::Forbidden(perm::AUDIT_READ));
     }
-    let top_level = actor.grants.iter().any(|g| {
-        g.permissions.contains(perm::AUDIT_READ) && g.path.matches('/').count() <= 2
-    });
-    let no_path = if top_level { "org_path IS NULL OR " } else { "" };
+    let top_level = actor
+        .grants
+        .iter()
+        .any(|g| g.permissions.contains(perm::AUDIT_READ) && g.path.matches('/').count() <= 2);
+    let no_path = if top_level {
+        "org_path IS NULL OR "
+    } else {
+        ""
+    };
     let where_ = format!(
         "({no_path}{}) AND ($1 = '' OR entity_type = $1) AND ($2 = '' OR entity_id = $2) \
          AND ($3 = '' OR actor_name = $3)",

@@ -20,7 +20,9 @@ use crate::{Ctx, Platform, PlatformError, Result};
 /// cost the same Argon2 work.
 fn dummy_hash() -> String {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| crate::iam::hash_password(&random_token(24)).unwrap_or_default()).clone()
+    DUMMY
+        .get_or_init(|| crate::iam::hash_password(&random_token(24)).unwrap_or_default())
+        .clone()
 }
 
 /// A fresh login session: the secret id goes into the cookie.
@@ -49,7 +51,9 @@ async fn check_throttle(p: &Platform, keys: &[String]) -> Result<()> {
         if let Some(r) = row {
             if let Some(until) = r.try_get::<Option<i64>, _>("locked_until")? {
                 if until > t {
-                    return Err(PlatformError::Throttled { retry_after_secs: (until - t) / 1_000_000 + 1 });
+                    return Err(PlatformError::Throttled {
+                        retry_after_secs: (until - t) / 1_000_000 + 1,
+                    });
                 }
             }
         }
@@ -61,28 +65,37 @@ async fn record_failure(p: &Platform, keys: &[String]) -> Result<()> {
     let t = now().micros();
     let window = p.settings.login_window_secs * 1_000_000;
     let max = p.settings.login_max_failures;
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            for k in keys {
-                // Start a new window when the old one has passed.
-                sqlx::query("DELETE FROM login_throttle WHERE key = $1 AND window_start < $2 AND (locked_until IS NULL OR locked_until < $3)")
+    crate::tx!(p.db, tx, {
+        for k in keys {
+            // Start a new window when the old one has passed.
+            sqlx::query("DELETE FROM login_throttle WHERE key = $1 AND window_start < $2 AND (locked_until IS NULL OR locked_until < $3)")
                     .bind(k).bind(t - window).bind(t).execute(&mut *tx).await?;
-                sqlx::query(
+            sqlx::query(
                     "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, 1, $2, NULL) \
                      ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures + 1",
                 )
                 .bind(k).bind(t).execute(&mut *tx).await?;
-                sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2 AND failures >= $3")
-                    .bind(t + window).bind(k).bind(max).execute(&mut *tx).await?;
-            }
-            Ok::<_, PlatformError>(())
-        })
-        .await
+            sqlx::query(
+                "UPDATE login_throttle SET locked_until = $1 WHERE key = $2 AND failures >= $3",
+            )
+            .bind(t + window)
+            .bind(k)
+            .bind(max)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok::<_, PlatformError>(())
+    })
 }
 
 /// Check a username and password. On success returns the user's auth row; on failure records it
 /// against the account and the address.
-async fn check_credentials(p: &Platform, username: &str, password: &str, ip: Option<&str>) -> Result<UserAuth> {
+async fn check_credentials(
+    p: &Platform,
+    username: &str,
+    password: &str,
+    ip: Option<&str>,
+) -> Result<UserAuth> {
     let keys = throttle_keys(username, ip);
     check_throttle(p, &keys).await?;
     let row = sqlx::query(
@@ -94,7 +107,10 @@ async fn check_credentials(p: &Platform, username: &str, password: &str, ip: Opt
     .await?;
     let pw = password.to_string();
     let (hash, ok_user) = match &row {
-        Some(r) => (r.try_get::<String, _>("password_hash")?, r.try_get::<i64, _>("active")? == 1),
+        Some(r) => (
+            r.try_get::<String, _>("password_hash")?,
+            r.try_get::<i64, _>("active")? == 1,
+        ),
         None => (dummy_hash(), false),
     };
     let verified = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
@@ -102,12 +118,13 @@ async fn check_credentials(p: &Platform, username: &str, password: &str, ip: Opt
         .map_err(|e| PlatformError::Internal(anyhow::anyhow!(e)))?;
     match row {
         Some(r) if verified && ok_user => {
-            p.db
-                .write(async |tx: &mut AnyConnection| {
-                    sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(&keys[0]).execute(&mut *tx).await?;
-                    Ok::<_, PlatformError>(())
-                })
-                .await?;
+            crate::tx!(p.db, tx, {
+                sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+                    .bind(&keys[0])
+                    .execute(&mut *tx)
+                    .await?;
+                Ok::<_, PlatformError>(())
+            })?;
             UserAuth::from_row(&r)
         }
         _ => {
@@ -136,9 +153,8 @@ pub async fn login_session(
         ip: ip.map(str::to_string),
         request_id: None,
     };
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query(
+    crate::tx!(p.db, tx, {
+        sqlx::query(
                 "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent) \
                  VALUES ($1,$2,$3,$4,$4,$5,$6,$7)",
             )
@@ -146,14 +162,36 @@ pub async fn login_session(
             .bind(t + p.settings.session_absolute_secs * 1_000_000)
             .bind(ip).bind(user_agent.map(|s| s.chars().take(200).collect::<String>()))
             .execute(&mut *tx).await?;
-            sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(t).bind(&user_id).execute(&mut *tx).await?;
-            audit::append(tx, &ctx, Change { action: "auth.login", entity_type: "user", entity_id: &user_id, org_path: None, before: None, after: None }).await?;
-            Ok::<_, PlatformError>(())
-        })
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+            .bind(t)
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            tx,
+            &ctx,
+            Change {
+                action: "auth.login",
+                entity_type: "user",
+                entity_id: &user_id,
+                org_path: None,
+                before: None,
+                after: None,
+            },
+        )
         .await?;
+        Ok::<_, PlatformError>(())
+    })?;
     let mut actor = ctx.actor;
-    actor.via = AuthVia::Session { session_hash: hash, csrf_token: csrf_token.clone() };
-    Ok(NewSession { session_id, csrf_token, actor })
+    actor.via = AuthVia::Session {
+        session_hash: hash,
+        csrf_token: csrf_token.clone(),
+    };
+    Ok(NewSession {
+        session_id,
+        csrf_token,
+        actor,
+    })
 }
 
 /// The actor behind a session cookie, or `Unauthenticated` when it is unknown, idle too long,
@@ -178,39 +216,52 @@ pub async fn session_actor(p: &Platform, session_id: &str) -> Result<Actor> {
     }
     // Slide the idle timer at most once a minute, so reads stay reads.
     if t - last_seen > 60_000_000 {
-        p.db
-            .write(async |tx: &mut AnyConnection| {
-                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(t).bind(&hash).execute(&mut *tx).await?;
-                Ok::<_, PlatformError>(())
-            })
-            .await?;
+        crate::tx!(p.db, tx, {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(t)
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+            Ok::<_, PlatformError>(())
+        })?;
     }
     let csrf: String = row.try_get("csrf_token")?;
-    build_actor(p, UserAuth::from_row(&row)?, None, AuthVia::Session { session_hash: hash, csrf_token: csrf }).await
+    build_actor(
+        p,
+        UserAuth::from_row(&row)?,
+        None,
+        AuthVia::Session {
+            session_hash: hash,
+            csrf_token: csrf,
+        },
+    )
+    .await
 }
 
 /// End a session.
 pub async fn logout(p: &Platform, session_id: &str) -> Result<()> {
     let hash = sha256_hex(session_id.as_bytes());
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&hash).execute(&mut *tx).await?;
-            Ok::<_, PlatformError>(())
-        })
-        .await
+    crate::tx!(p.db, tx, {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+        Ok::<_, PlatformError>(())
+    })
 }
 
 /// Remove sessions past their end (a scheduled job).
 pub async fn purge_sessions(p: &Platform) -> Result<u64> {
     let t = now().micros();
     let idle = p.settings.session_idle_secs * 1_000_000;
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
-                .bind(t).bind(t - idle).execute(&mut *tx).await?;
-            Ok::<_, PlatformError>(r.rows_affected())
-        })
-        .await
+    crate::tx!(p.db, tx, {
+        let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .bind(t)
+            .bind(t - idle)
+            .execute(&mut *tx)
+            .await?;
+        Ok::<_, PlatformError>(r.rows_affected())
+    })
 }
 
 // ---------------------------------------------------------------- API tokens
@@ -237,7 +288,8 @@ pub struct IssuedToken {
     pub info: ApiToken,
 }
 
-const TOKEN_COLS: &str = "id, user_id, name, prefix, grant_id, created_at, last_used_at, expires_at, revoked_at";
+const TOKEN_COLS: &str =
+    "id, user_id, name, prefix, grant_id, created_at, last_used_at, expires_at, revoked_at";
 
 fn token_from_row(r: &boh_db::AnyRow) -> Result<ApiToken> {
     Ok(ApiToken {
@@ -273,8 +325,19 @@ async fn insert_token(
     .bind(&id).bind(user_id).bind(grant_id).bind(name).bind(sha256_hex(token.as_bytes())).bind(&prefix).bind(t).bind(expires_at)
     .execute(&mut *tx)
     .await?;
-    audit::append(tx, ctx, Change { action: "iam.token.create", entity_type: "api_token", entity_id: &id, org_path: None,
-        before: None, after: Some(json!({"name": name, "grant_id": grant_id, "prefix": prefix})) }).await?;
+    audit::append(
+        tx,
+        ctx,
+        Change {
+            action: "iam.token.create",
+            entity_type: "api_token",
+            entity_id: &id,
+            org_path: None,
+            before: None,
+            after: Some(json!({"name": name, "grant_id": grant_id, "prefix": prefix})),
+        },
+    )
+    .await?;
     Ok(IssuedToken {
         token,
         info: ApiToken {
@@ -293,30 +356,57 @@ async fn insert_token(
 
 /// Log in with a password and get an API token carrying all the user's grants (expires with the
 /// absolute session lifetime). This is what `POST /api/v1/auth/login` answers.
-pub async fn login_token(p: &Platform, username: &str, password: &str, ip: Option<&str>) -> Result<IssuedToken> {
+pub async fn login_token(
+    p: &Platform,
+    username: &str,
+    password: &str,
+    ip: Option<&str>,
+) -> Result<IssuedToken> {
     let u = check_credentials(p, username, password, ip).await?;
     let user_id = u.id.clone();
-    let ctx = Ctx { actor: build_actor(p, u, None, AuthVia::System).await?, ip: ip.map(str::to_string), request_id: None };
+    let ctx = Ctx {
+        actor: build_actor(p, u, None, AuthVia::System).await?,
+        ip: ip.map(str::to_string),
+        request_id: None,
+    };
     let expires = now().micros() + p.settings.session_absolute_secs * 1_000_000;
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(now().micros()).bind(&user_id).execute(&mut *tx).await?;
-            insert_token(tx, &ctx, &user_id, None, "login", Some(expires)).await
-        })
-        .await
+    crate::tx!(p.db, tx, {
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+            .bind(now().micros())
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_token(tx, &ctx, &user_id, None, "login", Some(expires)).await
+    })
 }
 
 /// Create a machine token for the actor, limited to one of their grants.
-pub async fn create_token(p: &Platform, ctx: &Ctx, name: &str, grant_id: &str, expires_in_days: Option<i64>) -> Result<IssuedToken> {
+pub async fn create_token(
+    p: &Platform,
+    ctx: &Ctx,
+    name: &str,
+    grant_id: &str,
+    expires_in_days: Option<i64>,
+) -> Result<IssuedToken> {
     let mut errors = Vec::new();
     let name = crate::util::required_text(&mut errors, "name", name, 100);
     if let Some(d) = expires_in_days {
         if !(1..=3650).contains(&d) {
-            errors.push(crate::FieldError::new("expires_in_days", "must be between 1 and 3650"));
+            errors.push(crate::FieldError::new(
+                "expires_in_days",
+                "must be between 1 and 3650",
+            ));
         }
     }
-    let grant = ctx.actor.grants.iter().find(|g| g.grant_id == grant_id).cloned();
-    let Some(grant) = grant else { return Err(PlatformError::NotFound) };
+    let grant = ctx
+        .actor
+        .grants
+        .iter()
+        .find(|g| g.grant_id == grant_id)
+        .cloned();
+    let Some(grant) = grant else {
+        return Err(PlatformError::NotFound);
+    };
     if !grant.permissions.contains(perm::TOKEN_MANAGE) {
         return Err(PlatformError::Forbidden(perm::TOKEN_MANAGE));
     }
@@ -324,9 +414,17 @@ pub async fn create_token(p: &Platform, ctx: &Ctx, name: &str, grant_id: &str, e
         return Err(PlatformError::Validation(errors));
     }
     let expires = expires_in_days.map(|d| now().plus_secs(d * 86_400).micros());
-    p.db
-        .write(async |tx: &mut AnyConnection| insert_token(tx, ctx, &ctx.actor.user_id, Some(&grant.grant_id), &name, expires).await)
+    crate::tx!(p.db, tx, {
+        insert_token(
+            tx,
+            ctx,
+            &ctx.actor.user_id,
+            Some(&grant.grant_id),
+            &name,
+            expires,
+        )
         .await
+    })
 }
 
 /// The actor's own tokens (login tokens included), newest first.
@@ -342,22 +440,36 @@ pub async fn list_tokens(p: &Platform, actor: &Actor) -> Result<Vec<ApiToken>> {
 
 /// Revoke one of the actor's own tokens.
 pub async fn revoke_token(p: &Platform, ctx: &Ctx, id: &str) -> Result<()> {
-    let row = sqlx::query(boh_db::AssertSqlSafe(format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1 AND user_id = $2")))
-        .bind(id)
-        .bind(&ctx.actor.user_id)
-        .fetch_optional(p.db.pool())
-        .await?
-        .ok_or(PlatformError::NotFound)?;
+    let row = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1 AND user_id = $2"
+    )))
+    .bind(id)
+    .bind(&ctx.actor.user_id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or(PlatformError::NotFound)?;
     let tok = token_from_row(&row)?;
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now().micros()).bind(&tok.id).execute(&mut *tx).await?;
-            audit::append(tx, ctx, Change { action: "iam.token.revoke", entity_type: "api_token", entity_id: &tok.id, org_path: None,
-                before: Some(json!({"name": tok.name})), after: None }).await?;
-            Ok::<_, PlatformError>(())
-        })
-        .await
+    crate::tx!(p.db, tx, {
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now().micros())
+            .bind(&tok.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: "iam.token.revoke",
+                entity_type: "api_token",
+                entity_id: &tok.id,
+                org_path: None,
+                before: Some(json!({"name": tok.name})),
+                after: None,
+            },
+        )
+        .await?;
+        Ok::<_, PlatformError>(())
+    })
 }
 
 /// The actor behind a bearer token, or `Unauthenticated`.
@@ -381,22 +493,43 @@ pub async fn token_actor(p: &Platform, token: &str) -> Result<Actor> {
     let grant_id: Option<String> = row.try_get("grant_id")?;
     let last_used: Option<i64> = row.try_get("last_used_at")?;
     if last_used.is_none_or(|l| t - l > 60_000_000) {
-        p.db
-            .write(async |tx: &mut AnyConnection| {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(t).bind(&token_id).execute(&mut *tx).await?;
-                Ok::<_, PlatformError>(())
-            })
-            .await?;
+        crate::tx!(p.db, tx, {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(t)
+                .bind(&token_id)
+                .execute(&mut *tx)
+                .await?;
+            Ok::<_, PlatformError>(())
+        })?;
     }
-    build_actor(p, UserAuth::from_row(&row)?, grant_id.as_deref(), AuthVia::Token { token_id }).await
+    build_actor(
+        p,
+        UserAuth::from_row(&row)?,
+        grant_id.as_deref(),
+        AuthVia::Token { token_id },
+    )
+    .await
 }
 
 /// Revoke the token a request came with (API logout).
 pub async fn revoke_current_token(p: &Platform, token_id: &str) -> Result<()> {
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2").bind(now().micros()).bind(token_id).execute(&mut *tx).await?;
-            Ok::<_, PlatformError>(())
-        })
-        .await
+    crate::tx!(p.db, tx, {
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+            .bind(now().micros())
+            .bind(token_id)
+            .execute(&mut *tx)
+            .await?;
+        Ok::<_, PlatformError>(())
+    })
+}
+
+/// End a session by its stored hash (logout of the current session).
+pub async fn logout_hash(p: &Platform, hash: &str) -> Result<()> {
+    crate::tx!(p.db, tx, {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        Ok::<_, PlatformError>(())
+    })
 }

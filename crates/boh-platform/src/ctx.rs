@@ -11,7 +11,11 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(actor: Actor) -> Ctx {
-        Ctx { actor, ip: None, request_id: None }
+        Ctx {
+            actor,
+            ip: None,
+            request_id: None,
+        }
     }
 
     /// The context of the command line and internal jobs.

@@ -12,7 +12,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.to_string(), message: message.into() }
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -31,7 +34,10 @@ pub enum PlatformError {
     #[error("invalid input")]
     Validation(Vec<FieldError>),
     #[error("{message}")]
-    Conflict { field: Option<String>, message: String },
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     #[error("the idempotency key was already used with a different request")]
     IdempotencyMismatch,
     #[error(transparent)]
@@ -61,7 +67,10 @@ impl PlatformError {
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> PlatformError {
-        PlatformError::Conflict { field: Some(field.to_string()), message: message.into() }
+        PlatformError::Conflict {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
     }
 }
 

@@ -28,16 +28,23 @@ pub struct Event {
 }
 
 /// Write an event in the caller's transaction.
-pub async fn emit(tx: &mut AnyConnection, topic: &str, org_path: Option<&str>, payload: &Value) -> Result<String> {
+pub async fn emit(
+    tx: &mut AnyConnection,
+    topic: &str,
+    org_path: Option<&str>,
+    payload: &Value,
+) -> Result<String> {
     let id = new_id();
-    sqlx::query("INSERT INTO outbox (id, topic, org_path, payload, created_at) VALUES ($1,$2,$3,$4,$5)")
-        .bind(&id)
-        .bind(topic)
-        .bind(org_path)
-        .bind(payload.to_string())
-        .bind(now().micros())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO outbox (id, topic, org_path, payload, created_at) VALUES ($1,$2,$3,$4,$5)",
+    )
+    .bind(&id)
+    .bind(topic)
+    .bind(org_path)
+    .bind(payload.to_string())
+    .bind(now().micros())
+    .execute(&mut *tx)
+    .await?;
     Ok(id)
 }
 
@@ -51,7 +58,11 @@ pub struct Subscribers {
 
 impl Subscribers {
     /// Subscribe to topics starting with `prefix` (`""` = all).
-    pub fn subscribe(&self, prefix: &str, f: impl Fn(&Event) -> std::result::Result<(), String> + Send + Sync + 'static) {
+    pub fn subscribe(
+        &self,
+        prefix: &str,
+        f: impl Fn(&Event) -> std::result::Result<(), String> + Send + Sync + 'static,
+    ) {
         if let Ok(mut h) = self.handlers.write() {
             h.push((prefix.to_string(), Arc::new(f)));
         }
@@ -59,7 +70,11 @@ impl Subscribers {
 
     fn deliver(&self, e: &Event) -> std::result::Result<(), String> {
         let handlers: Vec<Handler> = match self.handlers.read() {
-            Ok(h) => h.iter().filter(|(p, _)| e.topic.starts_with(p.as_str())).map(|(_, f)| f.clone()).collect(),
+            Ok(h) => h
+                .iter()
+                .filter(|(p, _)| e.topic.starts_with(p.as_str()))
+                .map(|(_, f)| f.clone())
+                .collect(),
             Err(_) => Vec::new(),
         };
         for f in handlers {
@@ -79,32 +94,33 @@ pub async fn dispatch_pending(p: &Platform, limit: i64) -> Result<usize> {
         "SELECT id, topic, org_path, payload, created_at FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT $1{lock}"
     );
     let subs = p.events.clone();
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            let rows = sqlx::query(boh_db::AssertSqlSafe(sql.clone())).bind(limit).fetch_all(&mut *tx).await?;
-            let mut n = 0;
-            for r in rows {
-                let payload: String = r.try_get("payload")?;
-                let e = Event {
-                    id: r.try_get("id")?,
-                    topic: r.try_get("topic")?,
-                    org_path: r.try_get("org_path")?,
-                    payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
-                    created_at: boh_kernel::Instant(r.try_get("created_at")?).rfc3339(),
-                };
-                if let Err(msg) = subs.deliver(&e) {
-                    tracing::warn!(event = %e.id, topic = %e.topic, "subscriber failed: {msg}; will retry");
-                    break;
-                }
-                crate::webhooks::fan_out(tx, &e).await?;
-                sqlx::query("UPDATE outbox SET dispatched_at = $1 WHERE id = $2")
-                    .bind(now().micros())
-                    .bind(&e.id)
-                    .execute(&mut *tx)
-                    .await?;
-                n += 1;
+    crate::tx!(p.db, tx, {
+        let rows = sqlx::query(boh_db::AssertSqlSafe(sql.clone()))
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut n = 0;
+        for r in rows {
+            let payload: String = r.try_get("payload")?;
+            let e = Event {
+                id: r.try_get("id")?,
+                topic: r.try_get("topic")?,
+                org_path: r.try_get("org_path")?,
+                payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                created_at: boh_kernel::Instant(r.try_get("created_at")?).rfc3339(),
+            };
+            if let Err(msg) = subs.deliver(&e) {
+                tracing::warn!(event = %e.id, topic = %e.topic, "subscriber failed: {msg}; will retry");
+                break;
             }
-            Ok::<_, PlatformError>(n)
-        })
-        .await
+            crate::webhooks::fan_out(tx, &e).await?;
+            sqlx::query("UPDATE outbox SET dispatched_at = $1 WHERE id = $2")
+                .bind(now().micros())
+                .bind(&e.id)
+                .execute(&mut *tx)
+                .await?;
+            n += 1;
+        }
+        Ok::<_, PlatformError>(n)
+    })
 }

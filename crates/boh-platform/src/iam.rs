@@ -14,7 +14,6 @@ use boh_db::Row;
 use boh_kernel::{Actor, ActorGrant, AuthVia, new_id, now, perm};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::AnyConnection;
 
 use crate::audit::{self, Change};
 use crate::util::required_text;
@@ -22,25 +21,78 @@ use crate::{Ctx, FieldError, Platform, PlatformError, Result};
 
 /// Built-in roles seeded into every company: (code, English name, Chinese name, permissions).
 pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
-    ("admin", "Company administrator", "公司管理员", &[
-        perm::ORG_READ, perm::ORG_CREATE, perm::ORG_UPDATE, perm::USER_READ, perm::USER_MANAGE,
-        perm::ROLE_MANAGE, perm::GRANT_MANAGE, perm::TOKEN_MANAGE, perm::AUDIT_READ,
-        perm::AUDIT_VERIFY, perm::WEBHOOK_MANAGE, perm::JOB_READ, perm::INVENTORY_READ,
-        perm::INVENTORY_MOVE_CREATE, perm::SALES_READ, perm::FINANCE_READ, perm::MAINTENANCE_WORK,
-    ]),
-    ("region_manager", "Region manager", "区域经理", &[
-        perm::ORG_READ, perm::ORG_UPDATE, perm::USER_READ, perm::TOKEN_MANAGE, perm::AUDIT_READ,
-        perm::JOB_READ, perm::INVENTORY_READ, perm::SALES_READ,
-    ]),
-    ("store_manager", "Store manager", "店长", &[
-        perm::ORG_READ, perm::TOKEN_MANAGE, perm::INVENTORY_READ, perm::INVENTORY_MOVE_CREATE,
-        perm::SALES_READ, perm::JOB_READ,
-    ]),
-    ("finance", "Finance", "财务", &[
-        perm::ORG_READ, perm::AUDIT_READ, perm::FINANCE_READ, perm::SALES_READ, perm::INVENTORY_READ,
-        perm::TOKEN_MANAGE, perm::JOB_READ,
-    ]),
-    ("technician", "Technician", "维修技师", &[perm::ORG_READ, perm::MAINTENANCE_WORK]),
+    (
+        "admin",
+        "Company administrator",
+        "公司管理员",
+        &[
+            perm::ORG_READ,
+            perm::ORG_CREATE,
+            perm::ORG_UPDATE,
+            perm::USER_READ,
+            perm::USER_MANAGE,
+            perm::ROLE_MANAGE,
+            perm::GRANT_MANAGE,
+            perm::TOKEN_MANAGE,
+            perm::AUDIT_READ,
+            perm::AUDIT_VERIFY,
+            perm::WEBHOOK_MANAGE,
+            perm::JOB_READ,
+            perm::INVENTORY_READ,
+            perm::INVENTORY_MOVE_CREATE,
+            perm::SALES_READ,
+            perm::FINANCE_READ,
+            perm::MAINTENANCE_WORK,
+        ],
+    ),
+    (
+        "region_manager",
+        "Region manager",
+        "区域经理",
+        &[
+            perm::ORG_READ,
+            perm::ORG_UPDATE,
+            perm::USER_READ,
+            perm::TOKEN_MANAGE,
+            perm::AUDIT_READ,
+            perm::JOB_READ,
+            perm::INVENTORY_READ,
+            perm::SALES_READ,
+        ],
+    ),
+    (
+        "store_manager",
+        "Store manager",
+        "店长",
+        &[
+            perm::ORG_READ,
+            perm::TOKEN_MANAGE,
+            perm::INVENTORY_READ,
+            perm::INVENTORY_MOVE_CREATE,
+            perm::SALES_READ,
+            perm::JOB_READ,
+        ],
+    ),
+    (
+        "finance",
+        "Finance",
+        "财务",
+        &[
+            perm::ORG_READ,
+            perm::AUDIT_READ,
+            perm::FINANCE_READ,
+            perm::SALES_READ,
+            perm::INVENTORY_READ,
+            perm::TOKEN_MANAGE,
+            perm::JOB_READ,
+        ],
+    ),
+    (
+        "technician",
+        "Technician",
+        "维修技师",
+        &[perm::ORG_READ, perm::MAINTENANCE_WORK],
+    ),
 ];
 
 /// Grants of one user at one auth version.
@@ -52,7 +104,9 @@ pub struct GrantCache {
 impl GrantCache {
     fn get(&self, user_id: &str, version: i64) -> Option<Arc<Vec<ActorGrant>>> {
         let g = self.inner.lock().ok()?;
-        g.get(user_id).filter(|(v, _)| *v == version).map(|(_, gr)| gr.clone())
+        g.get(user_id)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, gr)| gr.clone())
     }
     fn put(&self, user_id: &str, version: i64, grants: Arc<Vec<ActorGrant>>) {
         if let Ok(mut g) = self.inner.lock() {
@@ -104,7 +158,13 @@ pub(crate) async fn build_actor(
         }
     };
     let grants = match only_grant {
-        Some(gid) => Arc::new(grants.iter().filter(|g| g.grant_id == gid).cloned().collect()),
+        Some(gid) => Arc::new(
+            grants
+                .iter()
+                .filter(|g| g.grant_id == gid)
+                .cloned()
+                .collect(),
+        ),
         None => grants,
     };
     Ok(Actor {
@@ -155,7 +215,9 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 /// Rules for a new password; all problems at once.
@@ -211,18 +273,28 @@ fn user_visible_sql(actor: &Actor, permission: &str) -> String {
     )
 }
 
-pub async fn list_users(p: &Platform, actor: &Actor, q: &str, limit: i64, offset: i64) -> Result<(Vec<User>, i64)> {
+pub async fn list_users(
+    p: &Platform,
+    actor: &Actor,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<User>, i64)> {
     if !actor.has_anywhere(perm::USER_READ) {
         return Err(PlatformError::Forbidden(perm::USER_READ));
     }
     let vis = user_visible_sql(actor, perm::USER_READ);
     let pattern = format!("%{}%", crate::util::like_escape(&q.trim().to_lowercase()));
-    let where_ = format!("{vis} AND (LOWER(u.username) LIKE $1 ESCAPE '\\' OR LOWER(u.display_name) LIKE $1 ESCAPE '\\')");
-    let total: i64 = sqlx::query(boh_db::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM users u WHERE {where_}")))
-        .bind(&pattern)
-        .fetch_one(p.db.pool())
-        .await?
-        .try_get("n")?;
+    let where_ = format!(
+        "{vis} AND (LOWER(u.username) LIKE $1 ESCAPE '\\' OR LOWER(u.display_name) LIKE $1 ESCAPE '\\')"
+    );
+    let total: i64 = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT COUNT(*) AS n FROM users u WHERE {where_}"
+    )))
+    .bind(&pattern)
+    .fetch_one(p.db.pool())
+    .await?
+    .try_get("n")?;
     let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
         "SELECT {USER_COLS} FROM users u WHERE {where_} ORDER BY u.username LIMIT $2 OFFSET $3"
     )))
@@ -231,7 +303,10 @@ pub async fn list_users(p: &Platform, actor: &Actor, q: &str, limit: i64, offset
     .bind(offset.max(0))
     .fetch_all(p.db.pool())
     .await?;
-    Ok((rows.iter().map(user_from_row).collect::<Result<_>>()?, total))
+    Ok((
+        rows.iter().map(user_from_row).collect::<Result<_>>()?,
+        total,
+    ))
 }
 
 pub async fn get_user(p: &Platform, actor: &Actor, id: &str) -> Result<User> {
@@ -239,27 +314,33 @@ pub async fn get_user(p: &Platform, actor: &Actor, id: &str) -> Result<User> {
         return fetch_user(p, id).await?.ok_or(PlatformError::NotFound);
     }
     let vis = user_visible_sql(actor, perm::USER_READ);
-    let row = sqlx::query(boh_db::AssertSqlSafe(format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND {vis}")))
-        .bind(id)
-        .fetch_optional(p.db.pool())
-        .await?
-        .ok_or(PlatformError::NotFound)?;
+    let row = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND {vis}"
+    )))
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or(PlatformError::NotFound)?;
     user_from_row(&row)
 }
 
 pub async fn fetch_user(p: &Platform, id: &str) -> Result<Option<User>> {
-    let row = sqlx::query(boh_db::AssertSqlSafe(format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1")))
-        .bind(id)
-        .fetch_optional(p.db.pool())
-        .await?;
+    let row = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT {USER_COLS} FROM users u WHERE u.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
 pub async fn find_user_by_name(p: &Platform, username: &str) -> Result<Option<User>> {
-    let row = sqlx::query(boh_db::AssertSqlSafe(format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1")))
-        .bind(username.trim().to_lowercase())
-        .fetch_optional(p.db.pool())
-        .await?;
+    let row = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT {USER_COLS} FROM users u WHERE u.username = $1"
+    )))
+    .bind(username.trim().to_lowercase())
+    .fetch_optional(p.db.pool())
+    .await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
@@ -282,7 +363,10 @@ pub struct NewUser {
 /// The company node path a user-management action happens in.
 async fn company_path(p: &Platform, company_id: Option<&str>) -> Result<String> {
     match company_id {
-        Some(c) => Ok(crate::org::fetch(p, c).await?.map(|n| n.path).ok_or(PlatformError::NotFound)?),
+        Some(c) => Ok(crate::org::fetch(p, c)
+            .await?
+            .map(|n| n.path)
+            .ok_or(PlatformError::NotFound)?),
         None => Ok("/".into()),
     }
 }
@@ -291,9 +375,14 @@ pub async fn create_user(p: &Platform, ctx: &Ctx, input: NewUser) -> Result<User
     let mut errors = Vec::new();
     let username = required_text(&mut errors, "username", &input.username.to_lowercase(), 64);
     if !username.is_empty()
-        && !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        && !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
     {
-        errors.push(FieldError::new("username", "may contain only letters, digits and . _ - @"));
+        errors.push(FieldError::new(
+            "username",
+            "may contain only letters, digits and . _ - @",
+        ));
     }
     let display = required_text(&mut errors, "display_name", &input.display_name, 200);
     check_password(&mut errors, "password", &input.password);
@@ -306,10 +395,18 @@ pub async fn create_user(p: &Platform, ctx: &Ctx, input: NewUser) -> Result<User
             errors.push(FieldError::new("email", "is not an e-mail address"));
         }
     }
-    let company_id = input.company_id.clone().filter(|s| !s.is_empty()).or_else(|| ctx.actor.company_id.clone());
+    let company_id = input
+        .company_id
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| ctx.actor.company_id.clone());
     let cpath = company_path(p, company_id.as_deref()).await;
     let cpath = match cpath {
-        Ok(c) if ctx.actor.allows(perm::ORG_READ, &c) || ctx.actor.allows(perm::USER_MANAGE, &c) => c,
+        Ok(c)
+            if ctx.actor.allows(perm::ORG_READ, &c) || ctx.actor.allows(perm::USER_MANAGE, &c) =>
+        {
+            c
+        }
         _ => return Err(PlatformError::NotFound),
     };
     if !ctx.actor.allows(perm::USER_MANAGE, &cpath) {
@@ -322,9 +419,8 @@ pub async fn create_user(p: &Platform, ctx: &Ctx, input: NewUser) -> Result<User
     let id = new_id();
     let t = now().micros();
     let email = input.email.filter(|e| !e.is_empty());
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            let r = sqlx::query(
+    crate::tx!(p.db, tx, {
+        let r = sqlx::query(
                 "INSERT INTO users (id, company_id, username, display_name, email, password_hash, locale, \
                  active, auth_version, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,1,1,$8,$8)",
             )
@@ -338,15 +434,18 @@ pub async fn create_user(p: &Platform, ctx: &Ctx, input: NewUser) -> Result<User
             .bind(t)
             .execute(&mut *tx)
             .await;
-            match r {
-                Err(e) if boh_db::is_unique_violation(&e) => {
-                    return Err(PlatformError::conflict("username", format!("username {username} is taken")));
-                }
-                other => {
-                    other?;
-                }
+        match r {
+            Err(e) if boh_db::is_unique_violation(&e) => {
+                return Err(PlatformError::conflict(
+                    "username",
+                    format!("username {username} is taken"),
+                ));
             }
-            audit::append(tx, ctx, Change {
+            other => {
+                other?;
+            }
+        }
+        audit::append(tx, ctx, Change {
                 action: "iam.user.create",
                 entity_type: "user",
                 entity_id: &id,
@@ -355,9 +454,8 @@ pub async fn create_user(p: &Platform, ctx: &Ctx, input: NewUser) -> Result<User
                 after: Some(json!({"username": username, "display_name": display, "email": email, "locale": locale})),
             })
             .await?;
-            Ok::<_, PlatformError>(())
-        })
-        .await?;
+        Ok::<_, PlatformError>(())
+    })?;
     fetch_user(p, &id).await?.ok_or(PlatformError::NotFound)
 }
 
@@ -379,27 +477,32 @@ pub async fn reset_password(p: &Platform, ctx: &Ctx, id: &str, password: &str) -
         return Err(PlatformError::Validation(errors));
     }
     let hash = hash_password(password)?;
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("UPDATE users SET password_hash=$1, auth_version=auth_version+1, updated_at=$2 WHERE id=$3")
+    crate::tx!(p.db, tx, {
+        sqlx::query("UPDATE users SET password_hash=$1, auth_version=auth_version+1, updated_at=$2 WHERE id=$3")
                 .bind(&hash)
                 .bind(now().micros())
                 .bind(&user.id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM sessions WHERE user_id=$1").bind(&user.id).execute(&mut *tx).await?;
-            audit::append(tx, ctx, Change {
+        sqlx::query("DELETE FROM sessions WHERE user_id=$1")
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            tx,
+            ctx,
+            Change {
                 action: "iam.user.reset_password",
                 entity_type: "user",
                 entity_id: &user.id,
                 org_path: None,
                 before: None,
                 after: None,
-            })
-            .await?;
-            Ok::<_, PlatformError>(())
-        })
-        .await
+            },
+        )
+        .await?;
+        Ok::<_, PlatformError>(())
+    })
 }
 
 /// Deactivate (or reactivate) a user. Deactivation ends their sessions; their tokens stop
@@ -407,31 +510,45 @@ pub async fn reset_password(p: &Platform, ctx: &Ctx, id: &str, password: &str) -
 pub async fn set_active(p: &Platform, ctx: &Ctx, id: &str, active: bool) -> Result<User> {
     let user = user_for_management(p, ctx, id).await?;
     if user.id == ctx.actor.user_id && !active {
-        return Err(PlatformError::invalid("active", "you cannot deactivate yourself"));
+        return Err(PlatformError::invalid(
+            "active",
+            "you cannot deactivate yourself",
+        ));
     }
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("UPDATE users SET active=$1, auth_version=auth_version+1, updated_at=$2 WHERE id=$3")
-                .bind(i64::from(active))
-                .bind(now().micros())
+    crate::tx!(p.db, tx, {
+        sqlx::query(
+            "UPDATE users SET active=$1, auth_version=auth_version+1, updated_at=$2 WHERE id=$3",
+        )
+        .bind(i64::from(active))
+        .bind(now().micros())
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await?;
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id=$1")
                 .bind(&user.id)
                 .execute(&mut *tx)
                 .await?;
-            if !active {
-                sqlx::query("DELETE FROM sessions WHERE user_id=$1").bind(&user.id).execute(&mut *tx).await?;
-            }
-            audit::append(tx, ctx, Change {
-                action: if active { "iam.user.activate" } else { "iam.user.deactivate" },
+        }
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: if active {
+                    "iam.user.activate"
+                } else {
+                    "iam.user.deactivate"
+                },
                 entity_type: "user",
                 entity_id: &user.id,
                 org_path: None,
                 before: Some(json!({"active": user.active})),
                 after: Some(json!({"active": active})),
-            })
-            .await?;
-            Ok::<_, PlatformError>(())
-        })
+            },
+        )
         .await?;
+        Ok::<_, PlatformError>(())
+    })?;
     fetch_user(p, id).await?.ok_or(PlatformError::NotFound)
 }
 
@@ -440,25 +557,27 @@ pub async fn set_locale(p: &Platform, ctx: &Ctx, locale: &str) -> Result<()> {
     if !matches!(locale, "en" | "zh-CN") {
         return Err(PlatformError::invalid("locale", "must be en or zh-CN"));
     }
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("UPDATE users SET locale=$1, auth_version=auth_version+1 WHERE id=$2")
-                .bind(locale)
-                .bind(&ctx.actor.user_id)
-                .execute(&mut *tx)
-                .await?;
-            audit::append(tx, ctx, Change {
+    crate::tx!(p.db, tx, {
+        sqlx::query("UPDATE users SET locale=$1, auth_version=auth_version+1 WHERE id=$2")
+            .bind(locale)
+            .bind(&ctx.actor.user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            tx,
+            ctx,
+            Change {
                 action: "iam.user.set_locale",
                 entity_type: "user",
                 entity_id: &ctx.actor.user_id,
                 org_path: None,
                 before: None,
                 after: Some(json!({"locale": locale})),
-            })
-            .await?;
-            Ok::<_, PlatformError>(())
-        })
-        .await
+            },
+        )
+        .await?;
+        Ok::<_, PlatformError>(())
+    })
 }
 
 // ---------------------------------------------------------------- roles
@@ -503,7 +622,11 @@ pub async fn list_roles(p: &Platform, actor: &Actor) -> Result<Vec<Role>> {
 }
 
 pub async fn get_role(p: &Platform, actor: &Actor, id: &str) -> Result<Role> {
-    list_roles(p, actor).await?.into_iter().find(|r| r.id == id).ok_or(PlatformError::NotFound)
+    list_roles(p, actor)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(PlatformError::NotFound)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -525,7 +648,10 @@ fn validate_role(input: &RoleInput) -> Result<(String, String, String, String)> 
         if perm::is_known(p) {
             set.insert(p.clone());
         } else {
-            errors.push(FieldError::new("permissions", format!("unknown permission {p}")));
+            errors.push(FieldError::new(
+                "permissions",
+                format!("unknown permission {p}"),
+            ));
         }
     }
     if !errors.is_empty() {
@@ -535,7 +661,11 @@ fn validate_role(input: &RoleInput) -> Result<(String, String, String, String)> 
 }
 
 async fn company_scope_for(p: &Platform, ctx: &Ctx, permission: &'static str) -> Result<String> {
-    let company = ctx.actor.company_id.clone().ok_or(PlatformError::Forbidden(permission))?;
+    let company = ctx
+        .actor
+        .company_id
+        .clone()
+        .ok_or(PlatformError::Forbidden(permission))?;
     let cpath = company_path(p, Some(&company)).await?;
     if !ctx.actor.allows(permission, &cpath) {
         return Err(PlatformError::Forbidden(permission));
@@ -548,24 +678,40 @@ pub async fn create_role(p: &Platform, ctx: &Ctx, input: RoleInput) -> Result<Ro
     let company = company_scope_for(p, ctx, perm::ROLE_MANAGE).await?;
     let id = new_id();
     let t = now().micros();
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            let r = sqlx::query(
+    crate::tx!(p.db, tx, {
+        let r = sqlx::query(
                 "INSERT INTO roles (id, company_id, code, name_zh, name_en, permissions, builtin, created_at, updated_at) \
                  VALUES ($1,$2,$3,$4,$5,$6,0,$7,$7)",
             )
             .bind(&id).bind(&company).bind(&code).bind(&zh).bind(&en).bind(&perms).bind(t)
             .execute(&mut *tx)
             .await;
-            match r {
-                Err(e) if boh_db::is_unique_violation(&e) => return Err(PlatformError::conflict("code", format!("role code {code} exists"))),
-                other => { other?; }
+        match r {
+            Err(e) if boh_db::is_unique_violation(&e) => {
+                return Err(PlatformError::conflict(
+                    "code",
+                    format!("role code {code} exists"),
+                ));
             }
-            audit::append(tx, ctx, Change { action: "iam.role.create", entity_type: "role", entity_id: &id, org_path: None, before: None,
-                after: Some(json!({"code": code, "permissions": perms})) }).await?;
-            Ok::<_, PlatformError>(())
-        })
+            other => {
+                other?;
+            }
+        }
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: "iam.role.create",
+                entity_type: "role",
+                entity_id: &id,
+                org_path: None,
+                before: None,
+                after: Some(json!({"code": code, "permissions": perms})),
+            },
+        )
         .await?;
+        Ok::<_, PlatformError>(())
+    })?;
     get_role(p, &ctx.actor, &id).await
 }
 
@@ -576,19 +722,38 @@ pub async fn update_role(p: &Platform, ctx: &Ctx, id: &str, input: RoleInput) ->
     if before.company_id.as_deref() != Some(company.as_str()) {
         return Err(PlatformError::Forbidden(perm::ROLE_MANAGE));
     }
-    let (_, zh, en, perms) = validate_role(&RoleInput { code: before.code.clone(), ..input })?;
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("UPDATE roles SET name_zh=$1, name_en=$2, permissions=$3, updated_at=$4 WHERE id=$5")
-                .bind(&zh).bind(&en).bind(&perms).bind(now().micros()).bind(id)
-                .execute(&mut *tx).await?;
-            sqlx::query("UPDATE users SET auth_version=auth_version+1 WHERE id IN (SELECT user_id FROM grants WHERE role_id=$1)")
-                .bind(id).execute(&mut *tx).await?;
-            audit::append(tx, ctx, Change { action: "iam.role.update", entity_type: "role", entity_id: id, org_path: None,
-                before: Some(json!({"permissions": before.permissions})), after: Some(json!({"permissions": perms})) }).await?;
-            Ok::<_, PlatformError>(())
-        })
+    let (_, zh, en, perms) = validate_role(&RoleInput {
+        code: before.code.clone(),
+        ..input
+    })?;
+    crate::tx!(p.db, tx, {
+        sqlx::query(
+            "UPDATE roles SET name_zh=$1, name_en=$2, permissions=$3, updated_at=$4 WHERE id=$5",
+        )
+        .bind(&zh)
+        .bind(&en)
+        .bind(&perms)
+        .bind(now().micros())
+        .bind(id)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("UPDATE users SET auth_version=auth_version+1 WHERE id IN (SELECT user_id FROM grants WHERE role_id=$1)")
+                .bind(id).execute(&mut *tx).await?;
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: "iam.role.update",
+                entity_type: "role",
+                entity_id: id,
+                org_path: None,
+                before: Some(json!({"permissions": before.permissions})),
+                after: Some(json!({"permissions": perms})),
+            },
+        )
+        .await?;
+        Ok::<_, PlatformError>(())
+    })?;
     get_role(p, &ctx.actor, id).await
 }
 
@@ -633,10 +798,12 @@ fn grant_from_row(r: &boh_db::AnyRow) -> Result<(Grant, String)> {
 /// user-read scope).
 pub async fn list_grants(p: &Platform, actor: &Actor, user_id: &str) -> Result<Vec<Grant>> {
     let _ = get_user(p, actor, user_id).await?;
-    let rows = sqlx::query(boh_db::AssertSqlSafe(format!("{GRANT_SELECT} WHERE g.user_id = $1 ORDER BY g.created_at")))
-        .bind(user_id)
-        .fetch_all(p.db.pool())
-        .await?;
+    let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "{GRANT_SELECT} WHERE g.user_id = $1 ORDER BY g.created_at"
+    )))
+    .bind(user_id)
+    .fetch_all(p.db.pool())
+    .await?;
     let own = actor.user_id == user_id;
     let mut out = Vec::new();
     for r in &rows {
@@ -649,13 +816,18 @@ pub async fn list_grants(p: &Platform, actor: &Actor, user_id: &str) -> Result<V
 }
 
 async fn get_grant(p: &Platform, actor: &Actor, id: &str) -> Result<(Grant, String)> {
-    let row = sqlx::query(boh_db::AssertSqlSafe(format!("{GRANT_SELECT} WHERE g.id = $1")))
-        .bind(id)
-        .fetch_optional(p.db.pool())
-        .await?
-        .ok_or(PlatformError::NotFound)?;
+    let row = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "{GRANT_SELECT} WHERE g.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or(PlatformError::NotFound)?;
     let (g, path) = grant_from_row(&row)?;
-    if g.user_id == actor.user_id || actor.allows(perm::USER_READ, &path) || actor.allows(perm::GRANT_MANAGE, &path) {
+    if g.user_id == actor.user_id
+        || actor.allows(perm::USER_READ, &path)
+        || actor.allows(perm::GRANT_MANAGE, &path)
+    {
         Ok((g, path))
     } else {
         Err(PlatformError::NotFound)
@@ -680,26 +852,44 @@ pub async fn create_grant(p: &Platform, ctx: &Ctx, input: NewGrant) -> Result<Gr
         return Err(PlatformError::Forbidden(perm::GRANT_MANAGE));
     }
     if user.company_id.as_deref() != Some(node.company_id.as_str()) {
-        return Err(PlatformError::invalid("org_node_id", "the node belongs to another company than the user"));
+        return Err(PlatformError::invalid(
+            "org_node_id",
+            "the node belongs to another company than the user",
+        ));
     }
     for perm_name in &role.permissions {
         if !ctx.actor.allows(perm_name, &node.path) {
-            return Err(PlatformError::invalid("role_id", format!("you cannot grant {perm_name}, which you do not hold here")));
+            return Err(PlatformError::invalid(
+                "role_id",
+                format!("you cannot grant {perm_name}, which you do not hold here"),
+            ));
         }
     }
     let id = new_id();
     let t = now().micros();
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("INSERT INTO grants (id, user_id, role_id, org_node_id, created_at, created_by) VALUES ($1,$2,$3,$4,$5,$6)")
+    crate::tx!(p.db, tx, {
+        sqlx::query("INSERT INTO grants (id, user_id, role_id, org_node_id, created_at, created_by) VALUES ($1,$2,$3,$4,$5,$6)")
                 .bind(&id).bind(&user.id).bind(&role.id).bind(&node.id).bind(t).bind(&ctx.actor.user_id)
                 .execute(&mut *tx).await?;
-            sqlx::query("UPDATE users SET auth_version=auth_version+1 WHERE id=$1").bind(&user.id).execute(&mut *tx).await?;
-            audit::append(tx, ctx, Change { action: "iam.grant.create", entity_type: "grant", entity_id: &id, org_path: Some(&node.path),
-                before: None, after: Some(json!({"user": user.username, "role": role.code, "node": node.code})) }).await?;
-            Ok::<_, PlatformError>(())
-        })
+        sqlx::query("UPDATE users SET auth_version=auth_version+1 WHERE id=$1")
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: "iam.grant.create",
+                entity_type: "grant",
+                entity_id: &id,
+                org_path: Some(&node.path),
+                before: None,
+                after: Some(json!({"user": user.username, "role": role.code, "node": node.code})),
+            },
+        )
         .await?;
+        Ok::<_, PlatformError>(())
+    })?;
     Ok(get_grant(p, &ctx.actor, &id).await?.0)
 }
 
@@ -709,17 +899,47 @@ pub async fn revoke_grant(p: &Platform, ctx: &Ctx, id: &str) -> Result<()> {
     if !ctx.actor.allows(perm::GRANT_MANAGE, &path) {
         return Err(PlatformError::Forbidden(perm::GRANT_MANAGE));
     }
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            let t = now().micros();
-            sqlx::query("UPDATE api_tokens SET revoked_at=$1, grant_id=NULL WHERE grant_id=$2 AND revoked_at IS NULL")
+    crate::tx!(p.db, tx, {
+        let t = now().micros();
+        sqlx::query("UPDATE api_tokens SET revoked_at=$1, grant_id=NULL WHERE grant_id=$2 AND revoked_at IS NULL")
                 .bind(t).bind(&g.id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE api_tokens SET grant_id=NULL WHERE grant_id=$1").bind(&g.id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM grants WHERE id=$1").bind(&g.id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE users SET auth_version=auth_version+1 WHERE id=$1").bind(&g.user_id).execute(&mut *tx).await?;
-            audit::append(tx, ctx, Change { action: "iam.grant.revoke", entity_type: "grant", entity_id: &g.id, org_path: Some(&path),
-                before: Some(json!({"user": g.username, "role": g.role_code, "node": g.org_node_code})), after: None }).await?;
-            Ok::<_, PlatformError>(())
-        })
-        .await
+        sqlx::query("UPDATE api_tokens SET grant_id=NULL WHERE grant_id=$1")
+            .bind(&g.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM grants WHERE id=$1")
+            .bind(&g.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE users SET auth_version=auth_version+1 WHERE id=$1")
+            .bind(&g.user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: "iam.grant.revoke",
+                entity_type: "grant",
+                entity_id: &g.id,
+                org_path: Some(&path),
+                before: Some(
+                    json!({"user": g.username, "role": g.role_code, "node": g.org_node_code}),
+                ),
+                after: None,
+            },
+        )
+        .await?;
+        Ok::<_, PlatformError>(())
+    })
+}
+
+/// A role by code within a company, unscoped (command line).
+pub async fn find_role_by_code(p: &Platform, company_id: &str, code: &str) -> Result<Option<Role>> {
+    let row = sqlx::query("SELECT id, company_id, code, name_zh, name_en, permissions, builtin FROM roles WHERE company_id = $1 AND code = $2")
+        .bind(company_id)
+        .bind(code)
+        .fetch_optional(p.db.pool())
+        .await?;
+    row.as_ref().map(role_from_row).transpose()
 }

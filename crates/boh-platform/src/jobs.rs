@@ -85,19 +85,33 @@ pub async fn enqueue_tx(
 }
 
 /// Enqueue a job on its own.
-pub async fn enqueue(p: &Platform, kind: &str, payload: &Value, org_path: Option<&str>, created_by: Option<&str>) -> Result<String> {
-    p.db.write(async |tx: &mut AnyConnection| enqueue_tx(tx, kind, payload, org_path, created_by).await).await
+pub async fn enqueue(
+    p: &Platform,
+    kind: &str,
+    payload: &Value,
+    org_path: Option<&str>,
+    created_by: Option<&str>,
+) -> Result<String> {
+    crate::tx!(p.db, tx, {
+        enqueue_tx(tx, kind, payload, org_path, created_by).await
+    })
 }
 
 /// A job the actor may see: their own, or one inside their `job.read` scope.
 pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<Job> {
-    let row = sqlx::query(boh_db::AssertSqlSafe(format!("SELECT {COLS} FROM jobs WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(p.db.pool())
-        .await?
-        .ok_or(PlatformError::NotFound)?;
+    let row = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM jobs WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or(PlatformError::NotFound)?;
     let job = job_from_row(&row)?;
-    if visible(actor, &job) { Ok(job) } else { Err(PlatformError::NotFound) }
+    if visible(actor, &job) {
+        Ok(job)
+    } else {
+        Err(PlatformError::NotFound)
+    }
 }
 
 fn visible(actor: &Actor, job: &Job) -> bool {
@@ -111,7 +125,11 @@ fn visible(actor: &Actor, job: &Job) -> bool {
 /// Recent jobs the actor may see.
 pub async fn list(p: &Platform, actor: &Actor, limit: i64) -> Result<Vec<Job>> {
     let scope = actor.scope(perm::JOB_READ);
-    let global = if scope.is_global() { "OR org_path IS NULL" } else { "" };
+    let global = if scope.is_global() {
+        "OR org_path IS NULL"
+    } else {
+        ""
+    };
     let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
         "SELECT {COLS} FROM jobs WHERE created_by = $1 OR {} {global} ORDER BY id DESC LIMIT $2",
         scope.sql("org_path")
@@ -126,23 +144,25 @@ pub async fn list(p: &Platform, actor: &Actor, limit: i64) -> Result<Vec<Job>> {
 /// Claim the next due job (or one whose lease ran out) for `owner`.
 pub async fn claim(p: &Platform, owner: &str, lease_secs: i64) -> Result<Option<Job>> {
     let t = now().micros();
-    let lock = if p.db.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let lock = if p.db.backend() == Backend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
     let sql = format!(
         "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
          WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND lease_until < $3) \
          ORDER BY run_at LIMIT 1{lock}) RETURNING {COLS}"
     );
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            let row = sqlx::query(boh_db::AssertSqlSafe(sql.clone()))
-                .bind(owner)
-                .bind(t + lease_secs * 1_000_000)
-                .bind(t)
-                .fetch_optional(&mut *tx)
-                .await?;
-            row.as_ref().map(job_from_row).transpose()
-        })
-        .await
+    crate::tx!(p.db, tx, {
+        let row = sqlx::query(boh_db::AssertSqlSafe(sql.clone()))
+            .bind(owner)
+            .bind(t + lease_secs * 1_000_000)
+            .bind(t)
+            .fetch_optional(&mut *tx)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    })
 }
 
 /// Progress reporting for a running job; each report also extends the lease.
@@ -156,45 +176,46 @@ pub struct Progress {
 impl Progress {
     pub async fn set(&self, done: i64, total: i64, note: Option<&str>) -> Result<()> {
         let t = now().micros();
-        self.p
-            .db
-            .write(async |tx: &mut AnyConnection| {
-                sqlx::query(
+        crate::tx!(self.p.db, tx, {
+            sqlx::query(
                     "UPDATE jobs SET progress_done = $1, progress_total = $2, progress_note = $3, updated_at = $4, \
                      lease_until = $5 WHERE id = $6 AND lease_owner = $7",
                 )
                 .bind(done).bind(total).bind(note).bind(t).bind(t + 120_000_000).bind(&self.id).bind(&self.owner)
                 .execute(&mut *tx)
                 .await?;
-                Ok::<_, PlatformError>(())
-            })
-            .await
+            Ok::<_, PlatformError>(())
+        })
     }
 }
 
-async fn finish(p: &Platform, job: &Job, owner: &str, outcome: std::result::Result<Value, String>, max_attempts: i64) -> Result<()> {
+async fn finish(
+    p: &Platform,
+    job: &Job,
+    owner: &str,
+    outcome: std::result::Result<Value, String>,
+    max_attempts: i64,
+) -> Result<()> {
     let t = now().micros();
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            match &outcome {
-                Ok(v) => {
-                    sqlx::query("UPDATE jobs SET status='succeeded', result=$1, error=NULL, lease_owner=NULL, lease_until=NULL, updated_at=$2, \
+    crate::tx!(p.db, tx, {
+        match &outcome {
+            Ok(v) => {
+                sqlx::query("UPDATE jobs SET status='succeeded', result=$1, error=NULL, lease_owner=NULL, lease_until=NULL, updated_at=$2, \
                                  progress_done=CASE WHEN progress_total > 0 THEN progress_total ELSE progress_done END WHERE id=$3 AND lease_owner=$4")
                         .bind(v.to_string()).bind(t).bind(&job.id).bind(owner).execute(&mut *tx).await?;
-                }
-                Err(e) if job.attempts < max_attempts => {
-                    let delay = 10_000_000i64 << job.attempts.clamp(0, 10);
-                    sqlx::query("UPDATE jobs SET status='queued', error=$1, lease_owner=NULL, lease_until=NULL, run_at=$2, updated_at=$3 WHERE id=$4 AND lease_owner=$5")
-                        .bind(e).bind(t + delay).bind(t).bind(&job.id).bind(owner).execute(&mut *tx).await?;
-                }
-                Err(e) => {
-                    sqlx::query("UPDATE jobs SET status='failed', error=$1, lease_owner=NULL, lease_until=NULL, updated_at=$2 WHERE id=$3 AND lease_owner=$4")
-                        .bind(e).bind(t).bind(&job.id).bind(owner).execute(&mut *tx).await?;
-                }
             }
-            Ok::<_, PlatformError>(())
-        })
-        .await
+            Err(e) if job.attempts < max_attempts => {
+                let delay = 10_000_000i64 << job.attempts.clamp(0, 10);
+                sqlx::query("UPDATE jobs SET status='queued', error=$1, lease_owner=NULL, lease_until=NULL, run_at=$2, updated_at=$3 WHERE id=$4 AND lease_owner=$5")
+                        .bind(e).bind(t + delay).bind(t).bind(&job.id).bind(owner).execute(&mut *tx).await?;
+            }
+            Err(e) => {
+                sqlx::query("UPDATE jobs SET status='failed', error=$1, lease_owner=NULL, lease_until=NULL, updated_at=$2 WHERE id=$3 AND lease_owner=$4")
+                        .bind(e).bind(t).bind(&job.id).bind(owner).execute(&mut *tx).await?;
+            }
+        }
+        Ok::<_, PlatformError>(())
+    })
 }
 
 pub type JobFuture = Pin<Box<dyn Future<Output = std::result::Result<Value, String>> + Send>>;
@@ -207,7 +228,11 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn register(&mut self, kind: &str, f: impl Fn(Platform, Job, Progress) -> JobFuture + Send + Sync + 'static) {
+    pub fn register(
+        &mut self,
+        kind: &str,
+        f: impl Fn(Platform, Job, Progress) -> JobFuture + Send + Sync + 'static,
+    ) {
         self.handlers.insert(kind.to_string(), Arc::new(f));
     }
     pub fn kinds(&self) -> Vec<String> {
@@ -219,8 +244,14 @@ impl Registry {
 
 /// Run one claimed job to completion. Returns false when nothing was due.
 pub async fn run_one(p: &Platform, registry: &Registry, owner: &str) -> Result<bool> {
-    let Some(job) = claim(p, owner, 120).await? else { return Ok(false) };
-    let progress = Progress { p: p.clone(), id: job.id.clone(), owner: owner.to_string() };
+    let Some(job) = claim(p, owner, 120).await? else {
+        return Ok(false);
+    };
+    let progress = Progress {
+        p: p.clone(),
+        id: job.id.clone(),
+        owner: owner.to_string(),
+    };
     let outcome = match registry.handlers.get(&job.kind) {
         Some(h) => {
             let fut = h(p.clone(), job.clone(), progress);
@@ -241,9 +272,13 @@ pub async fn run_one(p: &Platform, registry: &Registry, owner: &str) -> Result<b
 // ---------------------------------------------------------------- schedules
 
 fn next_after(cron: &str, after: jiff::Timestamp) -> Result<i64> {
-    let c: croner::Cron = cron.parse().map_err(|e: croner::errors::CronError| PlatformError::invalid("cron", e.to_string()))?;
+    let c: croner::Cron = cron
+        .parse()
+        .map_err(|e: croner::errors::CronError| PlatformError::invalid("cron", e.to_string()))?;
     let t = chrono_from(after);
-    let next = c.find_next_occurrence(&t, false).map_err(|e| PlatformError::invalid("cron", e.to_string()))?;
+    let next = c
+        .find_next_occurrence(&t, false)
+        .map_err(|e| PlatformError::invalid("cron", e.to_string()))?;
     Ok(next.timestamp_micros())
 }
 
@@ -252,29 +287,35 @@ fn chrono_from(ts: jiff::Timestamp) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Create or update a cron schedule (standard 5-field cron, UTC).
-pub async fn ensure_schedule(p: &Platform, name: &str, cron: &str, kind: &str, payload: &Value) -> Result<()> {
+pub async fn ensure_schedule(
+    p: &Platform,
+    name: &str,
+    cron: &str,
+    kind: &str,
+    payload: &Value,
+) -> Result<()> {
     let next = next_after(cron, jiff::Timestamp::now())?;
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query(
+    crate::tx!(p.db, tx, {
+        sqlx::query(
                 "INSERT INTO job_schedules (name, cron, kind, payload, next_run_at) VALUES ($1,$2,$3,$4,$5) \
                  ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, kind = excluded.kind, payload = excluded.payload",
             )
             .bind(name).bind(cron).bind(kind).bind(payload.to_string()).bind(next)
             .execute(&mut *tx)
             .await?;
-            Ok::<_, PlatformError>(())
-        })
-        .await
+        Ok::<_, PlatformError>(())
+    })
 }
 
 /// Enqueue a job for every schedule that is due; safe to call from several instances at once.
 pub async fn tick_schedules(p: &Platform) -> Result<usize> {
     let t = now().micros();
-    let due = sqlx::query("SELECT name, cron, kind, payload, next_run_at FROM job_schedules WHERE next_run_at <= $1")
-        .bind(t)
-        .fetch_all(p.db.pool())
-        .await?;
+    let due = sqlx::query(
+        "SELECT name, cron, kind, payload, next_run_at FROM job_schedules WHERE next_run_at <= $1",
+    )
+    .bind(t)
+    .fetch_all(p.db.pool())
+    .await?;
     let mut fired = 0;
     for r in due {
         let name: String = r.try_get("name")?;
@@ -283,19 +324,16 @@ pub async fn tick_schedules(p: &Platform) -> Result<usize> {
         let payload: String = r.try_get("payload")?;
         let old: i64 = r.try_get("next_run_at")?;
         let next = next_after(&cron, jiff::Timestamp::now())?;
-        let won = p
-            .db
-            .write(async |tx: &mut AnyConnection| {
-                let u = sqlx::query("UPDATE job_schedules SET next_run_at = $1, last_run_at = $2 WHERE name = $3 AND next_run_at = $4")
+        let won = crate::tx!(p.db, tx, {
+            let u = sqlx::query("UPDATE job_schedules SET next_run_at = $1, last_run_at = $2 WHERE name = $3 AND next_run_at = $4")
                     .bind(next).bind(t).bind(&name).bind(old).execute(&mut *tx).await?;
-                if u.rows_affected() == 1 {
-                    let v: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
-                    enqueue_tx(tx, &kind, &v, None, None).await?;
-                    return Ok::<_, PlatformError>(true);
-                }
-                Ok(false)
-            })
-            .await?;
+            if u.rows_affected() == 1 {
+                let v: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
+                enqueue_tx(tx, &kind, &v, None, None).await?;
+                return Ok::<_, PlatformError>(true);
+            }
+            Ok(false)
+        })?;
         if won {
             fired += 1;
         }
@@ -308,28 +346,32 @@ pub async fn tick_schedules(p: &Platform) -> Result<usize> {
 /// Take (or renew) a named lock for `ttl_secs`. True when `owner` holds it afterwards.
 pub async fn try_lock(p: &Platform, name: &str, owner: &str, ttl_secs: i64) -> Result<bool> {
     let t = now().micros();
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query(
+    crate::tx!(p.db, tx, {
+        sqlx::query(
                 "INSERT INTO locks (name, owner, expires_at) VALUES ($1,$2,$3) ON CONFLICT (name) DO UPDATE \
                  SET owner = excluded.owner, expires_at = excluded.expires_at WHERE locks.owner = excluded.owner OR locks.expires_at < $4",
             )
             .bind(name).bind(owner).bind(t + ttl_secs * 1_000_000).bind(t)
             .execute(&mut *tx)
             .await?;
-            let holder: String = sqlx::query("SELECT owner FROM locks WHERE name = $1").bind(name).fetch_one(&mut *tx).await?.try_get("owner")?;
-            Ok::<_, PlatformError>(holder == owner)
-        })
-        .await
+        let holder: String = sqlx::query("SELECT owner FROM locks WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("owner")?;
+        Ok::<_, PlatformError>(holder == owner)
+    })
 }
 
 pub async fn unlock(p: &Platform, name: &str, owner: &str) -> Result<()> {
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("DELETE FROM locks WHERE name = $1 AND owner = $2").bind(name).bind(owner).execute(&mut *tx).await?;
-            Ok::<_, PlatformError>(())
-        })
-        .await
+    crate::tx!(p.db, tx, {
+        sqlx::query("DELETE FROM locks WHERE name = $1 AND owner = $2")
+            .bind(name)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        Ok::<_, PlatformError>(())
+    })
 }
 
 // ---------------------------------------------------------------- the worker

@@ -16,6 +16,35 @@
 //! - No in-process state outlives a request except caches keyed by database versions
 //!   (`users.auth_version`), so several app instances can share one PostgreSQL.
 
+/// Run a block in a write transaction with bounded retries on transient conflicts:
+/// `tx!(db, tx, { ...; Ok(value) })` evaluates to `Result<T, PlatformError>`. The block may run
+/// more than once, so it may only touch the database through `tx`. `?` and `return` leave the
+/// block (rolling back), not the enclosing function.
+#[macro_export]
+macro_rules! tx {
+    ($db:expr, $tx:ident, $body:block) => {{
+        let __db: &::boh_db::Db = &$db;
+        let mut __attempt: u32 = 0;
+        loop {
+            __attempt += 1;
+            let mut __t = match __db.begin_write(__attempt).await {
+                Ok(t) => t,
+                Err(::boh_db::Begin::Retry) => continue,
+                Err(::boh_db::Begin::Failed(e)) => break Err($crate::PlatformError::from(e)),
+            };
+            let __r: ::std::result::Result<_, $crate::PlatformError> = async {
+                let $tx: &mut ::sqlx::AnyConnection = &mut *__t;
+                $body
+            }
+            .await;
+            match __db.end_write(__t, __r, __attempt).await {
+                ::boh_db::End::Retry => continue,
+                ::boh_db::End::Done(v) => break v,
+            }
+        }
+    }};
+}
+
 pub mod audit;
 pub mod auth;
 pub mod ctx;

@@ -13,8 +13,23 @@ use crate::util::{like_escape, required_text};
 use crate::{Ctx, FieldError, Platform, PlatformError, Result, events};
 
 pub const KINDS: &[&str] = &["company", "region", "store", "warehouse", "central_kitchen"];
-pub const LIFECYCLE: &[&str] = &["candidate", "approved", "opening", "open", "closing", "closed"];
-pub const FORMATS: &[&str] = &["flagship", "standard", "express", "kiosk", "mall", "street", "drive_thru"];
+pub const LIFECYCLE: &[&str] = &[
+    "candidate",
+    "approved",
+    "opening",
+    "open",
+    "closing",
+    "closed",
+];
+pub const FORMATS: &[&str] = &[
+    "flagship",
+    "standard",
+    "express",
+    "kiosk",
+    "mall",
+    "street",
+    "drive_thru",
+];
 
 /// One node of the organisation tree. Stores use every field; other kinds leave the store
 /// fields empty.
@@ -55,10 +70,17 @@ fn ser_instant<S: serde::Serializer>(v: &i64, s: S) -> std::result::Result<S::Ok
 impl OrgNode {
     /// The name in the given UI language.
     pub fn name(&self, locale: &str) -> &str {
-        if locale.starts_with("zh") { &self.name_zh } else { &self.name_en }
+        if locale.starts_with("zh") {
+            &self.name_zh
+        } else {
+            &self.name_en
+        }
     }
     pub fn is_site(&self) -> bool {
-        matches!(self.kind.as_str(), "store" | "warehouse" | "central_kitchen")
+        matches!(
+            self.kind.as_str(),
+            "store" | "warehouse" | "central_kitchen"
+        )
     }
 }
 
@@ -162,7 +184,14 @@ pub async fn list(p: &Platform, actor: &Actor, f: &NodeFilter) -> Result<(Vec<Or
     let kind_sql = if kinds.is_empty() {
         "1=1".to_string()
     } else {
-        format!("kind IN ({})", kinds.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(","))
+        format!(
+            "kind IN ({})",
+            kinds
+                .iter()
+                .map(|k| format!("'{k}'"))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
     };
     let q = f.q.as_deref().map(str::trim).unwrap_or("");
     let pattern = format!("%{}%", like_escape(&q.to_lowercase()));
@@ -202,7 +231,11 @@ pub async fn list(p: &Platform, actor: &Actor, f: &NodeFilter) -> Result<(Vec<Or
 /// One node the actor may read; anything else (missing or out of scope) is `NotFound`.
 pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<OrgNode> {
     let node = fetch(p, id).await?.ok_or(PlatformError::NotFound)?;
-    if actor.allows(perm::ORG_READ, &node.path) { Ok(node) } else { Err(PlatformError::NotFound) }
+    if actor.allows(perm::ORG_READ, &node.path) {
+        Ok(node)
+    } else {
+        Err(PlatformError::NotFound)
+    }
 }
 
 /// A node by id, unscoped. For internal use (auth, seeding) only.
@@ -219,7 +252,12 @@ pub async fn fetch(p: &Platform, id: &str) -> Result<Option<OrgNode>> {
 }
 
 /// A node by code within a company, scoped.
-pub async fn get_by_code(p: &Platform, actor: &Actor, company_id: &str, code: &str) -> Result<OrgNode> {
+pub async fn get_by_code(
+    p: &Platform,
+    actor: &Actor,
+    company_id: &str,
+    code: &str,
+) -> Result<OrgNode> {
     let node = sqlx::query_as::<_, OrgNode>(boh_db::AssertSqlSafe(format!(
         "SELECT {COLS} FROM org_nodes WHERE company_id = $1 AND code = $2"
     )))
@@ -228,12 +266,21 @@ pub async fn get_by_code(p: &Platform, actor: &Actor, company_id: &str, code: &s
     .fetch_optional(p.db.pool())
     .await?
     .ok_or(PlatformError::NotFound)?;
-    if actor.allows(perm::ORG_READ, &node.path) { Ok(node) } else { Err(PlatformError::NotFound) }
+    if actor.allows(perm::ORG_READ, &node.path) {
+        Ok(node)
+    } else {
+        Err(PlatformError::NotFound)
+    }
 }
 
 /// The chain of ancestors of a node (root first), for breadcrumbs and relative roles.
 pub async fn ancestors(p: &Platform, node: &OrgNode) -> Result<Vec<OrgNode>> {
-    let ids: Vec<&str> = node.path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let ids: Vec<&str> = node
+        .path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut out = Vec::new();
     for id in ids {
         if id != node.id {
@@ -264,17 +311,26 @@ fn validate_store_fields(
 ) {
     if let Some(f) = format.as_deref().filter(|f| !f.is_empty()) {
         if !FORMATS.contains(&f) {
-            errors.push(FieldError::new("format", format!("must be one of {}", FORMATS.join(", "))));
+            errors.push(FieldError::new(
+                "format",
+                format!("must be one of {}", FORMATS.join(", ")),
+            ));
         }
     }
     if let Some(a) = area {
         if !(0..=1_000_000).contains(&a) {
-            errors.push(FieldError::new("sales_area_m2", "must be between 0 and 1000000"));
+            errors.push(FieldError::new(
+                "sales_area_m2",
+                "must be between 0 and 1000000",
+            ));
         }
     }
     if let Some(s) = state.as_deref() {
         if !LIFECYCLE.contains(&s) {
-            errors.push(FieldError::new("lifecycle_state", format!("must be one of {}", LIFECYCLE.join(", "))));
+            errors.push(FieldError::new(
+                "lifecycle_state",
+                format!("must be one of {}", LIFECYCLE.join(", ")),
+            ));
         }
     }
     if let Some(v) = lat {
@@ -289,15 +345,25 @@ fn validate_store_fields(
     }
     if let Some(t) = tz.as_deref() {
         if jiff::tz::TimeZone::get(t).is_err() {
-            errors.push(FieldError::new("timezone", format!("unknown time zone {t}")));
+            errors.push(FieldError::new(
+                "timezone",
+                format!("unknown time zone {t}"),
+            ));
         }
     }
 }
 
 fn validate_code(errors: &mut Vec<FieldError>, code: &str) -> String {
     let c = required_text(errors, "code", code, 32);
-    if !c.is_empty() && !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.') {
-        errors.push(FieldError::new("code", "may contain only letters, digits, '-', '_' and '.'"));
+    if !c.is_empty()
+        && !c
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.')
+    {
+        errors.push(FieldError::new(
+            "code",
+            "may contain only letters, digits, '-', '_' and '.'",
+        ));
     }
     c
 }
@@ -308,21 +374,43 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
     let mut errors = Vec::new();
     let kind = input.kind.trim().to_string();
     if !KINDS.contains(&kind.as_str()) {
-        errors.push(FieldError::new("kind", format!("must be one of {}", KINDS.join(", "))));
+        errors.push(FieldError::new(
+            "kind",
+            format!("must be one of {}", KINDS.join(", ")),
+        ));
     }
     let code = validate_code(&mut errors, &input.code);
     let fallback = input.name.clone().unwrap_or_default();
-    let name_en = required_text(&mut errors, "name_en", input.name_en.as_deref().unwrap_or(&fallback), 200);
+    let name_en = required_text(
+        &mut errors,
+        "name_en",
+        input.name_en.as_deref().unwrap_or(&fallback),
+        200,
+    );
     let name_zh_raw = input.name_zh.clone().unwrap_or_else(|| name_en.clone());
     let name_zh = required_text(&mut errors, "name_zh", &name_zh_raw, 200);
     validate_date(&mut errors, "opening_date", &input.opening_date);
     let is_site = matches!(kind.as_str(), "store" | "warehouse" | "central_kitchen");
     let state = if kind == "store" {
-        Some(input.lifecycle_state.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "candidate".into()))
+        Some(
+            input
+                .lifecycle_state
+                .clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "candidate".into()),
+        )
     } else {
         input.lifecycle_state.clone().filter(|s| !s.is_empty())
     };
-    validate_store_fields(&mut errors, &input.format, input.sales_area_m2, &state, input.latitude, input.longitude, &input.timezone);
+    validate_store_fields(
+        &mut errors,
+        &input.format,
+        input.sales_area_m2,
+        &state,
+        input.latitude,
+        input.longitude,
+        &input.timezone,
+    );
 
     // Resolve the parent inside the actor's scope before anything else is said about it.
     let parent = match input.parent_id.as_deref().filter(|s| !s.is_empty()) {
@@ -336,13 +424,18 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
             }
         }
         (None, _) => errors.push(FieldError::new("parent_id", "is required")),
-        (Some(_), "company") => errors.push(FieldError::new("parent_id", "a company has no parent")),
+        (Some(_), "company") => {
+            errors.push(FieldError::new("parent_id", "a company has no parent"))
+        }
         (Some(par), _) => {
             if !ctx.actor.allows(perm::ORG_CREATE, &par.path) {
                 return Err(PlatformError::Forbidden(perm::ORG_CREATE));
             }
             if par.is_site() {
-                errors.push(FieldError::new("parent_id", "stores, warehouses and kitchens cannot have children"));
+                errors.push(FieldError::new(
+                    "parent_id",
+                    "stores, warehouses and kitchens cannot have children",
+                ));
             }
         }
     }
@@ -351,8 +444,18 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
     }
     let id = new_id();
     let (company_id, path, depth, parent_tz) = match &parent {
-        Some(par) => (par.company_id.clone(), format!("{}{}/", par.path, id), par.depth + 1, par.timezone.clone()),
-        None => (id.clone(), format!("/{id}/"), 0, "Asia/Shanghai".to_string()),
+        Some(par) => (
+            par.company_id.clone(),
+            format!("{}{}/", par.path, id),
+            par.depth + 1,
+            par.timezone.clone(),
+        ),
+        None => (
+            id.clone(),
+            format!("/{id}/"),
+            0,
+            "Asia/Shanghai".to_string(),
+        ),
     };
     let t = now().micros();
     let node = OrgNode {
@@ -365,35 +468,53 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
         code,
         name_zh,
         name_en,
-        format: if is_site { input.format.filter(|s| !s.is_empty()) } else { None },
+        format: if is_site {
+            input.format.filter(|s| !s.is_empty())
+        } else {
+            None
+        },
         sales_area_m2: if is_site { input.sales_area_m2 } else { None },
         opening_date: input.opening_date.filter(|s| !s.is_empty()),
         lifecycle_state: state,
         latitude: input.latitude,
         longitude: input.longitude,
-        timezone: input.timezone.filter(|s| !s.is_empty()).unwrap_or(parent_tz),
-        address: input.address.map(|a| a.trim().to_string()).filter(|s| !s.is_empty()),
+        timezone: input
+            .timezone
+            .filter(|s| !s.is_empty())
+            .unwrap_or(parent_tz),
+        address: input
+            .address
+            .map(|a| a.trim().to_string())
+            .filter(|s| !s.is_empty()),
         created_at: t,
         updated_at: t,
         version: 1,
     };
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            insert(tx, &node).await?;
-            let after = serde_json::to_value(&node).ok();
-            audit::append(tx, ctx, Change {
+    crate::tx!(p.db, tx, {
+        insert(tx, &node).await?;
+        let after = serde_json::to_value(&node).ok();
+        audit::append(
+            tx,
+            ctx,
+            Change {
                 action: "org.node.create",
                 entity_type: "org_node",
                 entity_id: &node.id,
                 org_path: Some(&node.path),
                 before: None,
                 after,
-            })
-            .await?;
-            events::emit(tx, "org.node.created", Some(&node.path), &json!({ "id": node.id, "kind": node.kind, "code": node.code })).await?;
-            Ok::<_, PlatformError>(())
-        })
+            },
+        )
         .await?;
+        events::emit(
+            tx,
+            "org.node.created",
+            Some(&node.path),
+            &json!({ "id": node.id, "kind": node.kind, "code": node.code }),
+        )
+        .await?;
+        Ok::<_, PlatformError>(())
+    })?;
     Ok(node)
 }
 
@@ -428,9 +549,10 @@ pub(crate) async fn insert(tx: &mut AnyConnection, n: &OrgNode) -> Result<()> {
     .await;
     match r {
         Ok(_) => Ok(()),
-        Err(e) if boh_db::is_unique_violation(&e) => {
-            Err(PlatformError::conflict("code", format!("code {} is already used in this company", n.code)))
-        }
+        Err(e) if boh_db::is_unique_violation(&e) => Err(PlatformError::conflict(
+            "code",
+            format!("code {} is already used in this company", n.code),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -453,68 +575,106 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, patch: NodePatch) -> Resu
         n.name_en = required_text(&mut errors, "name_en", v, 200);
     }
     validate_date(&mut errors, "opening_date", &patch.opening_date);
-    validate_store_fields(&mut errors, &patch.format, patch.sales_area_m2, &patch.lifecycle_state, patch.latitude, patch.longitude, &patch.timezone);
+    validate_store_fields(
+        &mut errors,
+        &patch.format,
+        patch.sales_area_m2,
+        &patch.lifecycle_state,
+        patch.latitude,
+        patch.longitude,
+        &patch.timezone,
+    );
     if !errors.is_empty() {
         return Err(PlatformError::Validation(errors));
     }
-    if let Some(v) = patch.format { n.format = Some(v).filter(|s| !s.is_empty()); }
-    if let Some(v) = patch.sales_area_m2 { n.sales_area_m2 = Some(v); }
-    if let Some(v) = patch.opening_date { n.opening_date = Some(v).filter(|s| !s.is_empty()); }
-    if let Some(v) = patch.lifecycle_state { n.lifecycle_state = Some(v); }
-    if let Some(v) = patch.latitude { n.latitude = Some(v); }
-    if let Some(v) = patch.longitude { n.longitude = Some(v); }
-    if let Some(v) = patch.timezone { n.timezone = v; }
-    if let Some(v) = patch.address { n.address = Some(v.trim().to_string()).filter(|s| !s.is_empty()); }
+    if let Some(v) = patch.format {
+        n.format = Some(v).filter(|s| !s.is_empty());
+    }
+    if let Some(v) = patch.sales_area_m2 {
+        n.sales_area_m2 = Some(v);
+    }
+    if let Some(v) = patch.opening_date {
+        n.opening_date = Some(v).filter(|s| !s.is_empty());
+    }
+    if let Some(v) = patch.lifecycle_state {
+        n.lifecycle_state = Some(v);
+    }
+    if let Some(v) = patch.latitude {
+        n.latitude = Some(v);
+    }
+    if let Some(v) = patch.longitude {
+        n.longitude = Some(v);
+    }
+    if let Some(v) = patch.timezone {
+        n.timezone = v;
+    }
+    if let Some(v) = patch.address {
+        n.address = Some(v.trim().to_string()).filter(|s| !s.is_empty());
+    }
     let expected_version = patch.version.unwrap_or(before.version);
     n.version = expected_version + 1;
     n.updated_at = now().micros();
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            let r = sqlx::query(
-                "UPDATE org_nodes SET code=$1, name_zh=$2, name_en=$3, format=$4, sales_area_m2=$5, \
+    crate::tx!(p.db, tx, {
+        let r = sqlx::query(
+            "UPDATE org_nodes SET code=$1, name_zh=$2, name_en=$3, format=$4, sales_area_m2=$5, \
                  opening_date=$6, lifecycle_state=$7, latitude=$8, longitude=$9, timezone=$10, \
                  address=$11, updated_at=$12, version=$13 WHERE id=$14 AND version=$15",
-            )
-            .bind(&n.code)
-            .bind(&n.name_zh)
-            .bind(&n.name_en)
-            .bind(n.format.as_deref())
-            .bind(n.sales_area_m2)
-            .bind(n.opening_date.as_deref())
-            .bind(n.lifecycle_state.as_deref())
-            .bind(n.latitude)
-            .bind(n.longitude)
-            .bind(&n.timezone)
-            .bind(n.address.as_deref())
-            .bind(n.updated_at)
-            .bind(n.version)
-            .bind(&n.id)
-            .bind(expected_version)
-            .execute(&mut *tx)
-            .await;
-            match r {
-                Ok(done) if done.rows_affected() == 0 => {
-                    return Err(PlatformError::conflict("version", "the record was changed by someone else; reload and try again"));
-                }
-                Ok(_) => {}
-                Err(e) if boh_db::is_unique_violation(&e) => {
-                    return Err(PlatformError::conflict("code", format!("code {} is already used in this company", n.code)));
-                }
-                Err(e) => return Err(e.into()),
+        )
+        .bind(&n.code)
+        .bind(&n.name_zh)
+        .bind(&n.name_en)
+        .bind(n.format.as_deref())
+        .bind(n.sales_area_m2)
+        .bind(n.opening_date.as_deref())
+        .bind(n.lifecycle_state.as_deref())
+        .bind(n.latitude)
+        .bind(n.longitude)
+        .bind(&n.timezone)
+        .bind(n.address.as_deref())
+        .bind(n.updated_at)
+        .bind(n.version)
+        .bind(&n.id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await;
+        match r {
+            Ok(done) if done.rows_affected() == 0 => {
+                return Err(PlatformError::conflict(
+                    "version",
+                    "the record was changed by someone else; reload and try again",
+                ));
             }
-            audit::append(tx, ctx, Change {
+            Ok(_) => {}
+            Err(e) if boh_db::is_unique_violation(&e) => {
+                return Err(PlatformError::conflict(
+                    "code",
+                    format!("code {} is already used in this company", n.code),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        audit::append(
+            tx,
+            ctx,
+            Change {
                 action: "org.node.update",
                 entity_type: "org_node",
                 entity_id: &n.id,
                 org_path: Some(&n.path),
                 before: serde_json::to_value(&before).ok(),
                 after: serde_json::to_value(&n).ok(),
-            })
-            .await?;
-            events::emit(tx, "org.node.updated", Some(&n.path), &json!({ "id": n.id, "kind": n.kind, "code": n.code })).await?;
-            Ok::<_, PlatformError>(())
-        })
+            },
+        )
         .await?;
+        events::emit(
+            tx,
+            "org.node.updated",
+            Some(&n.path),
+            &json!({ "id": n.id, "kind": n.kind, "code": n.code }),
+        )
+        .await?;
+        Ok::<_, PlatformError>(())
+    })?;
     Ok(n)
 }
 
@@ -532,9 +692,33 @@ pub async fn store_state_counts(p: &Platform, actor: &Actor) -> Result<Vec<(Stri
     for r in rows {
         let s: Option<String> = r.try_get("s")?;
         let n: i64 = r.try_get("n")?;
-        if let Some(slot) = out.iter_mut().find(|(k, _)| Some(k.as_str()) == s.as_deref()) {
+        if let Some(slot) = out
+            .iter_mut()
+            .find(|(k, _)| Some(k.as_str()) == s.as_deref())
+        {
             slot.1 = n;
         }
     }
     Ok(out)
+}
+
+/// A company by its code, unscoped (command line).
+pub async fn find_company(p: &Platform, code: &str) -> Result<Option<OrgNode>> {
+    Ok(sqlx::query_as::<_, OrgNode>(boh_db::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM org_nodes WHERE kind = 'company' AND code = $1"
+    )))
+    .bind(code)
+    .fetch_optional(p.db.pool())
+    .await?)
+}
+
+/// A node by code within a company, unscoped (command line).
+pub async fn find_by_code(p: &Platform, company_id: &str, code: &str) -> Result<Option<OrgNode>> {
+    Ok(sqlx::query_as::<_, OrgNode>(boh_db::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM org_nodes WHERE company_id = $1 AND code = $2"
+    )))
+    .bind(company_id)
+    .bind(code)
+    .fetch_optional(p.db.pool())
+    .await?)
 }

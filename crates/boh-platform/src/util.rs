@@ -35,7 +35,10 @@ pub fn required_text(
     if v.is_empty() {
         errors.push(crate::FieldError::new(field, "is required"));
     } else if v.chars().count() > max {
-        errors.push(crate::FieldError::new(field, format!("must be at most {max} characters")));
+        errors.push(crate::FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     v.to_string()
 }

@@ -104,41 +104,71 @@ pub struct CreatedSubscription {
     pub subscription: Subscription,
 }
 
-pub async fn create(p: &Platform, ctx: &Ctx, input: NewSubscription) -> Result<CreatedSubscription> {
+pub async fn create(
+    p: &Platform,
+    ctx: &Ctx,
+    input: NewSubscription,
+) -> Result<CreatedSubscription> {
     let node = crate::org::get(p, &ctx.actor, &input.org_node_id).await?;
     if !ctx.actor.allows(perm::WEBHOOK_MANAGE, &node.path) {
         return Err(PlatformError::Forbidden(perm::WEBHOOK_MANAGE));
     }
     let mut errors = Vec::new();
     let url = input.url.trim().to_string();
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 || url.parse::<hyper::Uri>().is_err() {
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.len() > 2000
+        || url.parse::<hyper::Uri>().is_err()
+    {
         errors.push(FieldError::new("url", "must be an http:// or https:// URL"));
     }
-    let topics = input.topics.unwrap_or_else(|| "*".into()).split_whitespace().collect::<Vec<_>>().join(" ");
+    let topics = input
+        .topics
+        .unwrap_or_else(|| "*".into())
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if topics.is_empty() || topics.len() > 1000 {
-        errors.push(FieldError::new("topics", "must list at least one topic pattern"));
+        errors.push(FieldError::new(
+            "topics",
+            "must list at least one topic pattern",
+        ));
     }
     if !errors.is_empty() {
         return Err(PlatformError::Validation(errors));
     }
-    let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(crate::util::random_token(24)));
+    let secret = format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(crate::util::random_token(24))
+    );
     let id = new_id();
     let t = now().micros();
     let description = input.description.unwrap_or_default();
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query(
+    crate::tx!(p.db, tx, {
+        sqlx::query(
                 "INSERT INTO webhook_subscriptions (id, org_node_id, org_path, url, secret, topics, description, active, created_at, created_by) \
                  VALUES ($1,$2,$3,$4,$5,$6,$7,1,$8,$9)",
             )
             .bind(&id).bind(&node.id).bind(&node.path).bind(&url).bind(&secret).bind(&topics).bind(&description).bind(t).bind(&ctx.actor.user_id)
             .execute(&mut *tx).await?;
-            audit::append(tx, ctx, Change { action: "webhook.create", entity_type: "webhook_subscription", entity_id: &id,
-                org_path: Some(&node.path), before: None, after: Some(json!({"url": url, "topics": topics})) }).await?;
-            Ok::<_, PlatformError>(())
-        })
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: "webhook.create",
+                entity_type: "webhook_subscription",
+                entity_id: &id,
+                org_path: Some(&node.path),
+                before: None,
+                after: Some(json!({"url": url, "topics": topics})),
+            },
+        )
         .await?;
-    Ok(CreatedSubscription { secret, subscription: get(p, &ctx.actor, &id).await? })
+        Ok::<_, PlatformError>(())
+    })?;
+    Ok(CreatedSubscription {
+        secret,
+        subscription: get(p, &ctx.actor, &id).await?,
+    })
 }
 
 pub async fn list(p: &Platform, actor: &Actor) -> Result<Vec<Subscription>> {
@@ -153,30 +183,54 @@ pub async fn list(p: &Platform, actor: &Actor) -> Result<Vec<Subscription>> {
 }
 
 pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<Subscription> {
-    let row = sqlx::query(boh_db::AssertSqlSafe(format!("SELECT {SUB_COLS} FROM webhook_subscriptions WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(p.db.pool())
-        .await?
-        .ok_or(PlatformError::NotFound)?;
+    let row = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT {SUB_COLS} FROM webhook_subscriptions WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or(PlatformError::NotFound)?;
     let s = sub_from_row(&row)?;
-    if actor.allows(perm::WEBHOOK_MANAGE, &s.org_path) { Ok(s) } else { Err(PlatformError::NotFound) }
+    if actor.allows(perm::WEBHOOK_MANAGE, &s.org_path) {
+        Ok(s)
+    } else {
+        Err(PlatformError::NotFound)
+    }
 }
 
 /// Switch a subscription on or off.
 pub async fn set_active(p: &Platform, ctx: &Ctx, id: &str, active: bool) -> Result<Subscription> {
     let s = get(p, &ctx.actor, id).await?;
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("UPDATE webhook_subscriptions SET active = $1 WHERE id = $2").bind(i64::from(active)).bind(&s.id).execute(&mut *tx).await?;
-            audit::append(tx, ctx, Change { action: "webhook.set_active", entity_type: "webhook_subscription", entity_id: &s.id,
-                org_path: Some(&s.org_path), before: Some(json!({"active": s.active})), after: Some(json!({"active": active})) }).await?;
-            Ok::<_, PlatformError>(())
-        })
+    crate::tx!(p.db, tx, {
+        sqlx::query("UPDATE webhook_subscriptions SET active = $1 WHERE id = $2")
+            .bind(i64::from(active))
+            .bind(&s.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: "webhook.set_active",
+                entity_type: "webhook_subscription",
+                entity_id: &s.id,
+                org_path: Some(&s.org_path),
+                before: Some(json!({"active": s.active})),
+                after: Some(json!({"active": active})),
+            },
+        )
         .await?;
+        Ok::<_, PlatformError>(())
+    })?;
     get(p, &ctx.actor, id).await
 }
 
-pub async fn deliveries(p: &Platform, actor: &Actor, subscription_id: &str, limit: i64) -> Result<Vec<Delivery>> {
+pub async fn deliveries(
+    p: &Platform,
+    actor: &Actor,
+    subscription_id: &str,
+    limit: i64,
+) -> Result<Vec<Delivery>> {
     let s = get(p, actor, subscription_id).await?;
     let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
         "SELECT {DEL_COLS} FROM webhook_deliveries WHERE subscription_id = $1 ORDER BY created_at DESC LIMIT $2"
@@ -190,46 +244,72 @@ pub async fn deliveries(p: &Platform, actor: &Actor, subscription_id: &str, limi
 
 /// Send a delivery again now, whatever its state.
 pub async fn replay(p: &Platform, ctx: &Ctx, delivery_id: &str) -> Result<Delivery> {
-    let row = sqlx::query(boh_db::AssertSqlSafe(format!("SELECT {DEL_COLS} FROM webhook_deliveries WHERE id = $1")))
-        .bind(delivery_id)
-        .fetch_optional(p.db.pool())
-        .await?
-        .ok_or(PlatformError::NotFound)?;
+    let row = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT {DEL_COLS} FROM webhook_deliveries WHERE id = $1"
+    )))
+    .bind(delivery_id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or(PlatformError::NotFound)?;
     let d = del_from_row(&row)?;
     let s = get(p, &ctx.actor, &d.subscription_id).await?;
-    p.db
-        .write(async |tx: &mut AnyConnection| {
-            sqlx::query("UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1 WHERE id = $2")
-                .bind(now().micros()).bind(&d.id).execute(&mut *tx).await?;
-            audit::append(tx, ctx, Change { action: "webhook.replay", entity_type: "webhook_delivery", entity_id: &d.id,
-                org_path: Some(&s.org_path), before: Some(json!({"status": d.status})), after: Some(json!({"status": "pending"})) }).await?;
-            Ok::<_, PlatformError>(())
-        })
+    crate::tx!(p.db, tx, {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1 WHERE id = $2",
+        )
+        .bind(now().micros())
+        .bind(&d.id)
+        .execute(&mut *tx)
         .await?;
-    let row = sqlx::query(boh_db::AssertSqlSafe(format!("SELECT {DEL_COLS} FROM webhook_deliveries WHERE id = $1")))
-        .bind(delivery_id)
-        .fetch_one(p.db.pool())
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: "webhook.replay",
+                entity_type: "webhook_delivery",
+                entity_id: &d.id,
+                org_path: Some(&s.org_path),
+                before: Some(json!({"status": d.status})),
+                after: Some(json!({"status": "pending"})),
+            },
+        )
         .await?;
+        Ok::<_, PlatformError>(())
+    })?;
+    let row = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT {DEL_COLS} FROM webhook_deliveries WHERE id = $1"
+    )))
+    .bind(delivery_id)
+    .fetch_one(p.db.pool())
+    .await?;
     del_from_row(&row)
 }
 
 fn topic_matches(patterns: &str, topic: &str) -> bool {
     patterns.split_whitespace().any(|pat| {
-        pat == "*" || pat == topic || pat.strip_suffix('*').is_some_and(|pre| topic.starts_with(pre))
+        pat == "*"
+            || pat == topic
+            || pat
+                .strip_suffix('*')
+                .is_some_and(|pre| topic.starts_with(pre))
     })
 }
 
 /// Create a pending delivery for every active subscription that covers the event (called by the
 /// outbox dispatcher inside its transaction).
 pub(crate) async fn fan_out(tx: &mut AnyConnection, e: &Event) -> Result<()> {
-    let rows = sqlx::query("SELECT id, org_path, topics FROM webhook_subscriptions WHERE active = 1")
-        .fetch_all(&mut *tx)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, org_path, topics FROM webhook_subscriptions WHERE active = 1")
+            .fetch_all(&mut *tx)
+            .await?;
     let body = json!({ "type": e.topic, "timestamp": e.created_at, "data": e.payload }).to_string();
     for r in rows {
         let sub_path: String = r.try_get("org_path")?;
         let topics: String = r.try_get("topics")?;
-        let in_scope = e.org_path.as_deref().is_some_and(|p| p.starts_with(sub_path.as_str()));
+        let in_scope = e
+            .org_path
+            .as_deref()
+            .is_some_and(|p| p.starts_with(sub_path.as_str()));
         if in_scope && topic_matches(&topics, &e.topic) {
             let sid: String = r.try_get("id")?;
             sqlx::query(
@@ -246,10 +326,15 @@ pub(crate) async fn fan_out(tx: &mut AnyConnection, e: &Event) -> Result<()> {
 
 /// The `webhook-signature` value for a message.
 pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> Option<String> {
-    let key = base64::engine::general_purpose::STANDARD.decode(secret.strip_prefix("whsec_")?).ok()?;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_")?)
+        .ok()?;
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).ok()?;
     mac.update(format!("{msg_id}.{timestamp}.{body}").as_bytes());
-    Some(format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())))
+    Some(format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 type Client = hyper_util::client::legacy::Client<
@@ -266,12 +351,20 @@ fn client() -> Option<Client> {
                 .https_or_http()
                 .enable_http1()
                 .build();
-            Some(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https))
+            Some(
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build(https),
+            )
         })
         .clone()
 }
 
-async fn send(url: &str, secret: &str, msg_id: &str, body: &str) -> std::result::Result<u16, String> {
+async fn send(
+    url: &str,
+    secret: &str,
+    msg_id: &str,
+    body: &str,
+) -> std::result::Result<u16, String> {
     let ts = now().micros() / 1_000_000;
     let sig = sign(secret, msg_id, ts, body).ok_or("bad secret")?;
     let req = hyper::Request::post(url)
@@ -296,10 +389,8 @@ async fn send(url: &str, secret: &str, msg_id: &str, body: &str) -> std::result:
 pub async fn deliver_due(p: &Platform, limit: i64) -> Result<usize> {
     let t = now().micros();
     // Claim: push next_attempt_at a minute ahead so no other worker takes the same delivery.
-    let claimed = p
-        .db
-        .write(async |tx: &mut AnyConnection| {
-            let rows = sqlx::query(
+    let claimed = crate::tx!(p.db, tx, {
+        let rows = sqlx::query(
                 "SELECT d.id, d.event_id, d.payload, d.attempts, s.url, s.secret FROM webhook_deliveries d \
                  JOIN webhook_subscriptions s ON s.id = d.subscription_id \
                  WHERE d.status = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at LIMIT $2",
@@ -308,25 +399,24 @@ pub async fn deliver_due(p: &Platform, limit: i64) -> Result<usize> {
             .bind(limit)
             .fetch_all(&mut *tx)
             .await?;
-            let mut out = Vec::new();
-            for r in rows {
-                let id: String = r.try_get("id")?;
-                let u = sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at <= $3 AND status = 'pending'")
+        let mut out = Vec::new();
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let u = sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at <= $3 AND status = 'pending'")
                     .bind(t + 60_000_000).bind(&id).bind(t).execute(&mut *tx).await?;
-                if u.rows_affected() == 1 {
-                    out.push((
-                        id,
-                        r.try_get::<String, _>("event_id")?,
-                        r.try_get::<String, _>("payload")?,
-                        r.try_get::<i64, _>("attempts")?,
-                        r.try_get::<String, _>("url")?,
-                        r.try_get::<String, _>("secret")?,
-                    ));
-                }
+            if u.rows_affected() == 1 {
+                out.push((
+                    id,
+                    r.try_get::<String, _>("event_id")?,
+                    r.try_get::<String, _>("payload")?,
+                    r.try_get::<i64, _>("attempts")?,
+                    r.try_get::<String, _>("url")?,
+                    r.try_get::<String, _>("secret")?,
+                ));
             }
-            Ok::<_, PlatformError>(out)
-        })
-        .await?;
+        }
+        Ok::<_, PlatformError>(out)
+    })?;
     let n = claimed.len();
     for (id, event_id, payload, attempts, url, secret) in claimed {
         let outcome = send(&url, &secret, &event_id, &payload).await;
@@ -339,23 +429,24 @@ pub async fn deliver_due(p: &Platform, limit: i64) -> Result<usize> {
                     Ok(code) => (Some(i64::from(code)), format!("HTTP {code}")),
                     Err(e) => (None, e),
                 };
-                match usize::try_from(attempts - 1).ok().and_then(|i| RETRY_DELAYS.get(i)) {
+                match usize::try_from(attempts - 1)
+                    .ok()
+                    .and_then(|i| RETRY_DELAYS.get(i))
+                {
                     Some(delay) => ("pending", code, Some(err), t + delay * 1_000_000),
                     None => ("dead", code, Some(err), t),
                 }
             }
         };
-        p.db
-            .write(async |tx: &mut AnyConnection| {
-                sqlx::query(
+        crate::tx!(p.db, tx, {
+            sqlx::query(
                     "UPDATE webhook_deliveries SET status=$1, attempts=$2, last_attempt_at=$3, last_status=$4, last_error=$5, next_attempt_at=$6 WHERE id=$7",
                 )
                 .bind(status).bind(attempts).bind(t).bind(code).bind(err.as_deref()).bind(next).bind(&id)
                 .execute(&mut *tx)
                 .await?;
-                Ok::<_, PlatformError>(())
-            })
-            .await?;
+            Ok::<_, PlatformError>(())
+        })?;
     }
     Ok(n)
 }
@@ -373,7 +464,10 @@ mod tests {
             1614265330,
             r#"{"test": 2432232314}"#,
         );
-        assert_eq!(sig.as_deref(), Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
+        assert_eq!(
+            sig.as_deref(),
+            Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        );
     }
 
     #[test]

@@ -1,1 +1,187 @@
-//! boh-server
+//! The `boh` application: settings, start-up (connect, migrate, seed, serve, worker), graceful
+//! shutdown, the job handlers, and the benchmark harness. `main.rs` is only the command line.
+
+pub mod bench;
+pub mod cli;
+
+use std::net::SocketAddr;
+
+use boh_db::Db;
+use boh_platform::{Platform, PlatformSettings, jobs};
+use boh_web::{AppState, WebSettings};
+use tokio::net::TcpListener;
+
+/// Everything `boh serve` needs, from flags or `BOH_*` environment variables.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: String,
+    pub demo: bool,
+    pub demo_password: Option<String>,
+    pub secure_cookies: bool,
+    pub run_worker: bool,
+    pub platform: PlatformSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: "sqlite://boh.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            demo: false,
+            demo_password: None,
+            secure_cookies: false,
+            run_worker: true,
+            platform: PlatformSettings::default(),
+        }
+    }
+}
+
+/// The job handlers this binary runs.
+pub fn job_registry() -> jobs::Registry {
+    let mut r = jobs::Registry::default();
+    r.register("audit.verify", |p, job, progress| {
+        Box::pin(async move {
+            let head = job
+                .payload
+                .get("head")
+                .and_then(|h| h.as_str())
+                .and_then(boh_platform::audit::parse_head);
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(i64, i64)>();
+            let reporter = tokio::spawn(async move {
+                while let Some((done, total)) = rx.recv().await {
+                    let _ = progress.set(done, total, None).await;
+                }
+            });
+            let report = boh_platform::audit::verify(&p.db, head.as_ref(), |d, t| {
+                let _ = tx.send((d, t));
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            drop(tx);
+            let _ = reporter.await;
+            serde_json::to_value(report).map_err(|e| e.to_string())
+        })
+    });
+    r.register("sessions.purge", |p, _job, _progress| {
+        Box::pin(async move {
+            let n = boh_platform::auth::purge_sessions(&p)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(serde_json::json!({ "purged": n }))
+        })
+    });
+    r
+}
+
+/// A built application, listening, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    pub state: AppState,
+    router: axum::Router,
+    run_worker: bool,
+}
+
+impl Application {
+    /// Connect, migrate, seed when asked, and bind (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<(Application, Option<String>)> {
+        let db = Db::connect(&settings.database_url).await?;
+        db.migrate().await?;
+        let platform = Platform::new(db, settings.platform.clone());
+        let mut demo_note = None;
+        if settings.demo {
+            let (password, generated) = match &settings.demo_password {
+                Some(p) => (p.clone(), false),
+                None => (boh_platform::util::random_token(12), true),
+            };
+            if boh_platform::demo::seed(&platform, &password).await? {
+                demo_note = Some(if generated {
+                    format!("demo data seeded; password for every demo user: {password}")
+                } else {
+                    "demo data seeded; password from BOH_DEMO_PASSWORD".to_string()
+                });
+            } else {
+                demo_note = Some("demo data already present; demo logins unchanged".into());
+            }
+        }
+        jobs::ensure_schedule(
+            &platform,
+            "sessions.purge",
+            "17 * * * *",
+            "sessions.purge",
+            &serde_json::json!({}),
+        )
+        .await?;
+        let state = AppState::new(
+            platform,
+            WebSettings {
+                secure_cookies: settings.secure_cookies,
+                ..WebSettings::default()
+            },
+        );
+        let (router, _) = boh_web::router(state.clone());
+        let listener = TcpListener::bind(&settings.bind).await?;
+        Ok((
+            Application {
+                listener,
+                state,
+                router,
+                run_worker: settings.run_worker,
+            },
+            demo_note,
+        ))
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serve until `shutdown` resolves; in-flight requests finish, the worker stops.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = if self.run_worker {
+            Some(tokio::spawn(jobs::run_worker(
+                self.state.platform.clone(),
+                job_registry(),
+                stop_rx,
+            )))
+        } else {
+            None
+        };
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        let _ = stop_tx.send(true);
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,224 @@
+//! Middleware every request passes, outermost first: request id, tracing, panic catcher,
+//! security headers, metrics, timeout, body limit and the CSRF check.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::envelope;
+use crate::extract::{cookie, resolve};
+use crate::state::AppState;
+
+/// The process-wide Prometheus recorder (installed once, shared by every app in the process).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ])
+                .map(|b| b.build_recorder())
+                .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+            let handle = recorder.handle();
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+pub fn wrap(app: Router, state: AppState) -> Router {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let max_body = state.settings.max_body_bytes;
+    app.layer(from_fn_with_state(state.clone(), csrf))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(60),
+        ))
+        .layer(from_fn(track_metrics))
+        .layer(from_fn_with_state(state, security_headers))
+        .layer(CatchPanicLayer::custom(|_| {
+            envelope(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+                Vec::new(),
+            )
+        }))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+    object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+/// The bundled Swagger UI sets inline styles.
+const CSP_DOCS: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+    script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'";
+
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let docs = req.uri().path().starts_with("/api/docs");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        if docs { CSP_DOCS } else { CSP },
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "same-origin");
+    set(h, "x-frame-options", "DENY");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(self)",
+    );
+    set(h, "cross-origin-opener-policy", "same-origin");
+    if state.settings.secure_cookies {
+        set(
+            h,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, "cache-control", "no-store");
+    }
+    resp
+}
+
+fn origin_ok(req: &Request, state: &AppState) -> bool {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        if origin == "null" {
+            return false;
+        }
+        let bare = origin
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or(origin);
+        return bare == host || state.settings.trusted_origins.iter().any(|t| t == origin);
+    }
+    match req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(site) => matches!(site, "same-origin" | "none"),
+        None => true,
+    }
+}
+
+fn csrf_rejection(message: &str) -> Response {
+    envelope(StatusCode::FORBIDDEN, "csrf_failed", message, Vec::new())
+}
+
+/// Anti-CSRF for browser requests: every state-changing request that does not carry a bearer
+/// token must come from our own origin, and, when a session cookie rides along, must carry the
+/// session's CSRF token (header `x-csrf-token`, or form field `_csrf`).
+pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let has_bearer = req.headers().get(header::AUTHORIZATION).is_some();
+    if has_bearer {
+        return next.run(req).await;
+    }
+    if !origin_ok(&req, &state) {
+        return csrf_rejection("cross-site request refused");
+    }
+    let (mut parts, body) = req.into_parts();
+    if cookie(&parts, state.session_cookie()).is_none() {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    let expected = match resolve(&mut parts, &state).await {
+        Ok(actor) => match &actor.via {
+            boh_kernel::AuthVia::Session { csrf_token, .. } => csrf_token.clone(),
+            _ => String::new(),
+        },
+        // A stale cookie: let the handler decide (login works, others answer 401 / redirect).
+        Err(_) => return next.run(Request::from_parts(parts, body)).await,
+    };
+    if let Some(h) = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        if boh_platform::util::ct_eq(h.as_bytes(), expected.as_bytes()) {
+            return next.run(Request::from_parts(parts, body)).await;
+        }
+        return csrf_rejection("CSRF token does not match");
+    }
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return csrf_rejection("missing CSRF token");
+    }
+    let bytes = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
+    };
+    let token = form_urlencoded_value(&bytes, "_csrf");
+    if token
+        .as_deref()
+        .is_some_and(|t| boh_platform::util::ct_eq(t.as_bytes(), expected.as_bytes()))
+    {
+        next.run(Request::from_parts(parts, Body::from(bytes)))
+            .await
+    } else {
+        csrf_rejection("CSRF token missing or wrong; reload the page and try again")
+    }
+}
+
+fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {
+    let s = std::str::from_utf8(body).ok()?;
+    s.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| v.replace('+', " "))
+    })
+}

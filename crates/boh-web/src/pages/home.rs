@@ -1,0 +1,142 @@
+//! The home page: a dashboard for whatever the actor's grants cover.
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::response::Response;
+use boh_kernel::perm;
+
+use super::{Ui, render, scope_cookie, ui};
+use crate::chart::{Datum, bar_chart};
+use crate::extract::PageActor;
+use crate::state::AppState;
+
+pub struct Kpi {
+    pub label: String,
+    pub value: String,
+}
+
+pub struct RoleLine {
+    pub role: String,
+    pub node: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ui: Ui,
+    greeting: String,
+    kpis: Vec<Kpi>,
+    state_chart: String,
+    openings_chart: String,
+    roles: Vec<RoleLine>,
+    activity: Vec<boh_platform::audit::AuditRow>,
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    parts: Parts,
+    PageActor(ctx): PageActor,
+) -> Response {
+    let scope = scope_cookie(&parts);
+    let ui = ui(&state, scope.clone(), &ctx.actor, "home", "home.title").await;
+    let p = &state.platform;
+    let filter = boh_platform::org::NodeFilter {
+        kind: Some("store".into()),
+        under: scope,
+        limit: Some(500),
+        ..Default::default()
+    };
+    let stores = match boh_platform::org::list(p, &ctx.actor, &filter).await {
+        Ok((s, _)) => s,
+        Err(e) => return super::error_page(e),
+    };
+    let count = |st: &[&str]| {
+        stores
+            .iter()
+            .filter(|s| st.contains(&s.lifecycle_state.as_deref().unwrap_or("")))
+            .count()
+    };
+    let area: i64 = stores
+        .iter()
+        .filter(|s| s.lifecycle_state.as_deref() == Some("open"))
+        .filter_map(|s| s.sales_area_m2)
+        .sum();
+    let kpis = vec![
+        Kpi {
+            label: ui.t("home.stores_in_scope"),
+            value: stores.len().to_string(),
+        },
+        Kpi {
+            label: ui.t("home.open_stores"),
+            value: count(&["open"]).to_string(),
+        },
+        Kpi {
+            label: ui.t("home.pipeline"),
+            value: count(&["candidate", "approved", "opening"]).to_string(),
+        },
+        Kpi {
+            label: ui.t("home.total_area"),
+            value: area.to_string(),
+        },
+    ];
+    let by_state: Vec<Datum> = boh_platform::org::LIFECYCLE
+        .iter()
+        .map(|st| Datum {
+            label: ui.t(&format!("state.{st}")),
+            value: count(&[st]) as i64,
+        })
+        .collect();
+    let mut years: std::collections::BTreeMap<String, i64> = Default::default();
+    for s in &stores {
+        if let Some(d) = s.opening_date.as_deref().filter(|_| {
+            matches!(
+                s.lifecycle_state.as_deref(),
+                Some("open" | "closing" | "closed")
+            )
+        }) {
+            *years.entry(d.chars().take(4).collect()).or_default() += 1;
+        }
+    }
+    let openings: Vec<Datum> = years
+        .into_iter()
+        .map(|(label, value)| Datum { label, value })
+        .collect();
+    let roles = ctx
+        .actor
+        .grants
+        .iter()
+        .map(|g| RoleLine {
+            role: g.role_code.clone(),
+            node: g.node_id.clone().unwrap_or_default(),
+        })
+        .collect::<Vec<_>>();
+    let mut role_lines = Vec::new();
+    for r in roles {
+        let node = match boh_platform::org::fetch(p, &r.node).await {
+            Ok(Some(n)) => format!("{} {}", n.code, n.name(&ui.locale)),
+            _ => "—".into(),
+        };
+        role_lines.push(RoleLine { role: r.role, node });
+    }
+    let activity = if ctx.actor.has_anywhere(perm::AUDIT_READ) {
+        let f = boh_platform::audit::ListFilter {
+            limit: 8,
+            ..Default::default()
+        };
+        boh_platform::audit::list(&p.db, &ctx.actor, &f)
+            .await
+            .map(|(rows, _)| rows)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    render(HomePage {
+        greeting: ui.ta("home.greeting", "name", &ctx.actor.display_name),
+        state_chart: bar_chart(&ui.t("home.by_state"), &by_state),
+        openings_chart: bar_chart(&ui.t("home.openings_by_year"), &openings),
+        ui,
+        kpis,
+        roles: role_lines,
+        activity,
+    })
+}

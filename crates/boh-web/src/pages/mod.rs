@@ -1,0 +1,375 @@
+//! Server-rendered pages. Each page handler builds a [`Ui`] (who, language, CSRF token,
+//! navigation, scope picker) and an askama template that extends `base.html`; askama escapes
+//! every value, so handlers never build HTML by hand (charts are the one trusted exception,
+//! built and escaped in [`crate::chart`]).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use boh_kernel::{Actor, perm};
+use boh_platform::{FieldError, PlatformError};
+
+use crate::extract::PageActor;
+use crate::state::AppState;
+
+pub mod admin;
+pub mod auth;
+pub mod home;
+pub mod stores;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/lang", post(auth::set_language))
+        .route("/scope", post(set_scope))
+        .route("/stores", get(stores::list).post(stores::create))
+        .route("/stores/new", get(stores::new_form))
+        .route("/stores/export.csv", get(stores::export_csv))
+        .route("/stores/export.xlsx", get(stores::export_xlsx))
+        .route("/stores/{id}", get(stores::detail).post(stores::update))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+        .merge(admin::router())
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
+}
+
+/// A link in the main navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+    pub active: bool,
+}
+
+/// A choice in the scope picker.
+pub struct ScopeOption {
+    pub id: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// What every page needs to draw the shell.
+pub struct Ui {
+    pub locale: String,
+    pub display_name: String,
+    pub username: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub admin_nav: Vec<NavItem>,
+    pub scopes: Vec<ScopeOption>,
+    /// The node the scope picker narrows lists to ("" = everything in the actor's grants).
+    pub scope: String,
+    pub flash: Option<String>,
+    pub title: String,
+}
+
+impl Ui {
+    pub fn t(&self, key: &str) -> String {
+        crate::i18n::t(&self.locale, key)
+    }
+    pub fn ta(&self, key: &str, name: &str, value: &str) -> String {
+        crate::i18n::t_args(&self.locale, key, &[(name, value)])
+    }
+    pub fn is_zh(&self) -> bool {
+        self.locale.starts_with("zh")
+    }
+    pub fn other_locale(&self) -> &'static str {
+        if self.is_zh() { "en" } else { "zh-CN" }
+    }
+    pub fn other_locale_label(&self) -> &'static str {
+        if self.is_zh() {
+            "English"
+        } else {
+            "简体中文"
+        }
+    }
+}
+
+/// Build the shell context for a signed-in page.
+pub async fn ui(
+    state: &AppState,
+    parts_scope: Option<String>,
+    actor: &Actor,
+    active: &str,
+    title_key: &str,
+) -> Ui {
+    let locale = crate::i18n::normalise(&actor.locale).to_string();
+    let t = |k: &str| crate::i18n::t(&locale, k);
+    let mut nav = vec![NavItem {
+        href: "/",
+        label: t("nav.home"),
+        active: active == "home",
+    }];
+    if actor.has_anywhere(perm::ORG_READ) {
+        nav.push(NavItem {
+            href: "/stores",
+            label: t("nav.stores"),
+            active: active == "stores",
+        });
+        nav.push(NavItem {
+            href: "/org",
+            label: t("nav.org"),
+            active: active == "org",
+        });
+    }
+    let mut admin_nav = Vec::new();
+    if actor.has_anywhere(perm::USER_READ) {
+        admin_nav.push(NavItem {
+            href: "/admin/users",
+            label: t("nav.users"),
+            active: active == "users",
+        });
+        admin_nav.push(NavItem {
+            href: "/admin/roles",
+            label: t("nav.roles"),
+            active: active == "roles",
+        });
+    }
+    if actor.has_anywhere(perm::TOKEN_MANAGE) {
+        admin_nav.push(NavItem {
+            href: "/admin/tokens",
+            label: t("nav.tokens"),
+            active: active == "tokens",
+        });
+    }
+    if actor.has_anywhere(perm::WEBHOOK_MANAGE) {
+        admin_nav.push(NavItem {
+            href: "/admin/webhooks",
+            label: t("nav.webhooks"),
+            active: active == "webhooks",
+        });
+    }
+    if actor.has_anywhere(perm::AUDIT_READ) {
+        admin_nav.push(NavItem {
+            href: "/admin/audit",
+            label: t("nav.audit"),
+            active: active == "audit",
+        });
+    }
+    if actor.has_anywhere(perm::JOB_READ) {
+        admin_nav.push(NavItem {
+            href: "/admin/jobs",
+            label: t("nav.jobs"),
+            active: active == "jobs",
+        });
+    }
+    let scope = parts_scope.unwrap_or_default();
+    let mut scopes = vec![ScopeOption {
+        id: String::new(),
+        label: t("common.whole_scope"),
+        selected: scope.is_empty(),
+    }];
+    let filter = boh_platform::org::NodeFilter {
+        kind: Some("company,region".into()),
+        limit: Some(200),
+        ..Default::default()
+    };
+    if let Ok((nodes, _)) = boh_platform::org::list(&state.platform, actor, &filter).await {
+        for n in nodes {
+            let indent = if n.kind == "region" { "— " } else { "" };
+            scopes.push(ScopeOption {
+                selected: n.id == scope,
+                label: format!("{indent}{} {}", n.code, n.name(&locale)),
+                id: n.id,
+            });
+        }
+    }
+    let csrf = match &actor.via {
+        boh_kernel::AuthVia::Session { csrf_token, .. } => csrf_token.clone(),
+        _ => String::new(),
+    };
+    Ui {
+        title: t(title_key),
+        locale,
+        display_name: actor.display_name.clone(),
+        username: actor.username.clone(),
+        csrf,
+        nav,
+        admin_nav,
+        scopes,
+        scope,
+        flash: None,
+    }
+}
+
+/// The scope picker's choice, from its cookie.
+pub fn scope_cookie(parts: &Parts) -> Option<String> {
+    crate::extract::cookie(parts, "boh_scope").filter(|s| boh_kernel::id::is_uuid(s))
+}
+
+/// Render a template into a response.
+pub fn render(t: impl askama::Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("template error: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// Field errors of a failed form, for re-rendering it.
+#[derive(Default)]
+pub struct FormErrors {
+    pub general: Option<String>,
+    pub fields: Vec<FieldError>,
+}
+
+impl FormErrors {
+    pub fn from_platform(e: PlatformError, locale: &str) -> Result<FormErrors, Response> {
+        match e {
+            PlatformError::Validation(fields) => Ok(FormErrors {
+                general: Some(crate::i18n::t(locale, "common.fix_errors")),
+                fields,
+            }),
+            PlatformError::Conflict { field, message } => Ok(FormErrors {
+                general: Some(message.clone()),
+                fields: field
+                    .map(|f| vec![FieldError::new(&f, message)])
+                    .unwrap_or_default(),
+            }),
+            PlatformError::Forbidden(_) => Ok(FormErrors {
+                general: Some(crate::i18n::t(locale, "common.forbidden")),
+                fields: Vec::new(),
+            }),
+            other => Err(error_page(other)),
+        }
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.iter().any(|f| f.field == field)
+    }
+    pub fn get(&self, field: &str) -> String {
+        self.fields
+            .iter()
+            .filter(|f| f.field == field)
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    locale: String,
+    status: u16,
+    title: String,
+    text: String,
+}
+
+/// A full-page error for page handlers.
+pub fn error_page(e: PlatformError) -> Response {
+    let status = crate::error::status_of(&e);
+    if status == StatusCode::UNAUTHORIZED {
+        return Redirect::to("/login").into_response();
+    }
+    if status.is_server_error() {
+        tracing::error!(error = ?e, "page error");
+    }
+    let locale = "en".to_string();
+    let (title, text) = match status {
+        StatusCode::NOT_FOUND => (
+            crate::i18n::t(&locale, "common.not_found"),
+            crate::i18n::t(&locale, "common.not_found_text"),
+        ),
+        StatusCode::FORBIDDEN => (crate::i18n::t(&locale, "common.forbidden"), e.to_string()),
+        _ => ("Error".to_string(), e.to_string()),
+    };
+    (
+        status,
+        render(ErrorPage {
+            locale,
+            status: status.as_u16(),
+            title,
+            text,
+        }),
+    )
+        .into_response()
+}
+
+/// The fallback for unknown paths: JSON under `/api/`, a page elsewhere.
+pub async fn not_found(parts: Parts) -> Response {
+    if parts.uri.path().starts_with("/api/") {
+        return crate::error::envelope(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such route",
+            Vec::new(),
+        );
+    }
+    let locale = crate::i18n::from_request(&parts).to_string();
+    let page = ErrorPage {
+        status: 404,
+        title: crate::i18n::t(&locale, "common.not_found"),
+        text: crate::i18n::t(&locale, "common.not_found_text"),
+        locale,
+    };
+    (StatusCode::NOT_FOUND, render(page)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct ScopeForm {
+    pub scope: String,
+    pub back: Option<String>,
+}
+
+/// The scope picker: narrows lists to a subtree (UI state only; grants still decide access).
+async fn set_scope(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    axum::Form(f): axum::Form<ScopeForm>,
+) -> Response {
+    let back = safe_back(f.back.as_deref());
+    if f.scope.is_empty() {
+        return (
+            [(
+                header::SET_COOKIE,
+                "boh_scope=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly".to_string(),
+            )],
+            Redirect::to(&back),
+        )
+            .into_response();
+    }
+    match boh_platform::org::get(&state.platform, &ctx.actor, &f.scope).await {
+        Ok(n) => (
+            [(
+                header::SET_COOKIE,
+                format!("boh_scope={}; Path=/; SameSite=Lax; HttpOnly", n.id),
+            )],
+            Redirect::to(&back),
+        )
+            .into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// A local redirect target, never another site.
+pub fn safe_back(back: Option<&str>) -> String {
+    match back {
+        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_string(),
+        _ => "/".to_string(),
+    }
+}

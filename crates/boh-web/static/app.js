@@ -1,0 +1,49 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  // Forms that go back where they came from.
+  document.querySelectorAll('input[name="back"]').forEach(function (el) {
+    if (!el.value) el.value = location.pathname + location.search;
+  });
+  // Selects that submit their form on change (the scope picker).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+  // The phone menu toggles the sidebar.
+  var toggle = document.querySelector(".nav-toggle");
+  if (toggle) {
+    toggle.addEventListener("toggle", function () {
+      document.body.classList.toggle("nav-open", toggle.open);
+    });
+  }
+  // Confirmation for destructive buttons.
+  document.querySelectorAll("[data-confirm]").forEach(function (el) {
+    el.addEventListener("click", function (ev) {
+      if (!confirm(el.getAttribute("data-confirm"))) ev.preventDefault();
+    });
+  });
+  // Job progress: poll the job and update the bar until it finishes.
+  document.querySelectorAll("[data-job]").forEach(function (box) {
+    var id = box.getAttribute("data-job");
+    var bar = box.querySelector("progress");
+    var label = box.querySelector("[data-job-label]");
+    var status = box.querySelector("[data-job-status]");
+    function tick() {
+      fetch("/api/v1/jobs/" + encodeURIComponent(id), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (j) {
+          if (j.progress_total > 0) { bar.max = j.progress_total; bar.value = j.progress_done; }
+          if (label) label.textContent = j.progress_done + " / " + j.progress_total;
+          if (status) status.textContent = j.status;
+          if (j.status === "succeeded" || j.status === "failed") {
+            if (j.status === "succeeded" && bar) { bar.max = 1; bar.value = 1; }
+            setTimeout(function () { location.reload(); }, 400);
+          } else {
+            setTimeout(tick, 500);
+          }
+        })
+        .catch(function () { setTimeout(tick, 2000); });
+    }
+    if (box.getAttribute("data-job-done") !== "1") tick();
+  });
+})();
