@@ -30,6 +30,22 @@ struct HomePage {
     openings_chart: String,
     roles: Vec<RoleLine>,
     activity: Vec<boh_platform::audit::AuditRow>,
+    /// Stores shown as a table when the actor covers only a few (store and region managers).
+    my_stores: Vec<StoreCard>,
+    /// True for actors whose grants cover more than a region: show chain-level charts.
+    chain_view: bool,
+}
+
+pub struct StoreCard {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub state: String,
+    pub state_key: String,
+    pub format: String,
+    pub area: String,
+    pub opening_date: String,
+    pub address: String,
 }
 
 pub async fn home(
@@ -130,7 +146,36 @@ pub async fn home(
     } else {
         Vec::new()
     };
+    let my_stores: Vec<StoreCard> = if stores.len() <= 12 {
+        stores
+            .iter()
+            .map(|s| StoreCard {
+                id: s.id.clone(),
+                code: s.code.clone(),
+                name: s.name(&ui.locale).to_string(),
+                state_key: s.lifecycle_state.clone().unwrap_or_default(),
+                state: s
+                    .lifecycle_state
+                    .as_deref()
+                    .map(|v| ui.t(&format!("state.{v}")))
+                    .unwrap_or_default(),
+                format: s
+                    .format
+                    .as_deref()
+                    .map(|v| ui.t(&format!("format.{v}")))
+                    .unwrap_or_default(),
+                area: s.sales_area_m2.map(|a| a.to_string()).unwrap_or_default(),
+                opening_date: s.opening_date.clone().unwrap_or_default(),
+                address: s.address.clone().unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let chain_view = stores.len() > 12;
     render(HomePage {
+        my_stores,
+        chain_view,
         greeting: ui.ta("home.greeting", "name", &ctx.actor.display_name),
         state_chart: bar_chart(&ui.t("home.by_state"), &by_state),
         openings_chart: bar_chart(&ui.t("home.openings_by_year"), &openings),
