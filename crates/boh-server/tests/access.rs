@@ -1,0 +1,595 @@
+//! The access-control walker. It reads the OpenAPI document of the running app and calls EVERY
+//! operation under `/api/v1` as a store manager (manager.s001) with ids that belong to someone
+//! else (a sibling store, another store manager, the administrator's role, ...). Every call must
+//! be refused (403/404) or, for parameterless reads, must not leak those ids; nothing may be
+//! written. A new route is covered automatically; a new path-parameter name or `_id` body field
+//! fails the test until it is added to the maps below.
+
+#[macro_use]
+mod common;
+
+use std::collections::BTreeMap;
+
+use hyper::Method;
+use serde_json::{Map, Value, json};
+
+use common::{Sink, TestApp, status_text};
+
+both!(store_manager_cannot_reach_other_scopes);
+
+/// Operations not walked, with the reason.
+const SKIP: &[(&str, &str)] = &[
+    (
+        "/api/v1/auth/login",
+        "anonymous by design; covered by the contract tests",
+    ),
+    ("/api/v1/auth/logout", "would end the walker's own token"),
+];
+
+/// Ids from outside manager.s001's scope.
+struct Foreign {
+    s002: String,
+    r_north: String,
+    m2_user: String,
+    m2_grant: String,
+    admin_role: String,
+    m2_token: String,
+    webhook: String,
+    delivery: String,
+    job: String,
+}
+
+impl Foreign {
+    /// The id substituted for a path parameter; None for an unknown name.
+    fn path_param(&self, name: &str) -> Option<&str> {
+        Some(match name {
+            "store_id" | "node_id" => &self.s002,
+            "user_id" => &self.m2_user,
+            "grant_id" => &self.m2_grant,
+            "role_id" => &self.admin_role,
+            "token_id" => &self.m2_token,
+            "webhook_id" => &self.webhook,
+            "delivery_id" => &self.delivery,
+            "job_id" => &self.job,
+            _ => return None,
+        })
+    }
+
+    /// The id put into a body property ending in `_id`; None for an unknown name.
+    fn body_id(&self, name: &str) -> Option<&str> {
+        Some(match name {
+            // A region is a valid parent kind, so only scope can refuse it.
+            "parent_id" | "company_id" => &self.r_north,
+            "org_node_id" | "node_id" | "store_id" => &self.s002,
+            "user_id" => &self.m2_user,
+            "role_id" => &self.admin_role,
+            "grant_id" => &self.m2_grant,
+            "token_id" => &self.m2_token,
+            "webhook_id" | "subscription_id" => &self.webhook,
+            "delivery_id" => &self.delivery,
+            "job_id" => &self.job,
+            _ => return None,
+        })
+    }
+
+    fn leak_markers(&self) -> [(&'static str, &str); 3] {
+        [
+            ("S002's id", &self.s002),
+            ("manager.s002's user id", &self.m2_user),
+            ("R-NORTH's id", &self.r_north),
+        ]
+    }
+}
+
+fn short_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()[20..].to_string()
+}
+
+/// Resolve `{"$ref": "#/components/schemas/X"}` (repeatedly).
+fn resolve<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => {
+                let name = r.rsplit('/').next().unwrap_or_default();
+                schema = &doc["components"]["schemas"][name];
+                assert!(!schema.is_null(), "unresolvable $ref {r}");
+            }
+            None => return schema,
+        }
+    }
+    panic!("$ref cycle");
+}
+
+/// The non-null type of a schema (`"string"`, `["string","null"]`, `oneOf` with null, ...).
+fn type_of(doc: &Value, schema: &Value) -> String {
+    let s = resolve(doc, schema);
+    match s.get("type") {
+        Some(Value::String(t)) => return t.clone(),
+        Some(Value::Array(ts)) => {
+            if let Some(t) = ts.iter().filter_map(Value::as_str).find(|t| *t != "null") {
+                return t.to_string();
+            }
+        }
+        _ => {}
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(alts) = s.get(key).and_then(Value::as_array) {
+            for a in alts {
+                let t = type_of(doc, a);
+                if t != "null" {
+                    return t;
+                }
+            }
+        }
+    }
+    if s.get("properties").is_some() {
+        return "object".into();
+    }
+    "string".into()
+}
+
+/// A value for a schema. Properties: every required one, plus every one ending in `_id`
+/// (so that references to foreign ids are always exercised).
+fn generate(doc: &Value, schema: &Value, name: &str, foreign: &Foreign, route: &str) -> Value {
+    let s = resolve(doc, schema);
+    if let Some(e) = s
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return e.clone();
+    }
+    if name.ends_with("_id") {
+        let id = foreign.body_id(name).unwrap_or_else(|| {
+            panic!(
+                "{route}: the request body has a field `{name}` that the access walker does not \
+                 know. Add it to `Foreign::body_id` in crates/boh-server/tests/access.rs with an \
+                 id from outside manager.s001's scope."
+            )
+        });
+        return json!(id);
+    }
+    match type_of(doc, s).as_str() {
+        "object" => {
+            let mut out = Map::new();
+            let required: Vec<&str> = s
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut props: Vec<(&String, &Value)> = Vec::new();
+            if let Some(p) = s.get("properties").and_then(Value::as_object) {
+                props.extend(p.iter());
+            }
+            if let Some(all) = s.get("allOf").and_then(Value::as_array) {
+                for part in all {
+                    if let Some(p) = resolve(doc, part)
+                        .get("properties")
+                        .and_then(Value::as_object)
+                    {
+                        props.extend(p.iter());
+                    }
+                }
+            }
+            for (k, v) in props {
+                if required.contains(&k.as_str()) || k.ends_with("_id") {
+                    out.insert(k.clone(), generate(doc, v, k, foreign, route));
+                }
+            }
+            Value::Object(out)
+        }
+        "integer" => json!(1),
+        "number" => json!(1.0),
+        "boolean" => json!(false),
+        "array" => json!([]),
+        _ => match name {
+            "url" => json!("http://127.0.0.1:9/hook"),
+            "password" => json!("long-enough-password-1"),
+            "kind" => json!("store"),
+            _ => json!(format!("x-{}", short_id())),
+        },
+    }
+}
+
+/// A fingerprint of every table a request could change. `api_tokens.last_used_at` is left out
+/// (using a token updates it).
+async fn fingerprint(app: &TestApp) -> BTreeMap<String, i64> {
+    let queries = [
+        ("audit_log rows", "SELECT COUNT(*) FROM audit_log"),
+        (
+            "audit_log max seq",
+            "SELECT COALESCE(MAX(seq), 0) FROM audit_log",
+        ),
+        ("audit_head seq", "SELECT seq FROM audit_head"),
+        ("org_nodes rows", "SELECT COUNT(*) FROM org_nodes"),
+        (
+            "org_nodes max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM org_nodes",
+        ),
+        (
+            "org_nodes versions",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM org_nodes",
+        ),
+        ("users rows", "SELECT COUNT(*) FROM users"),
+        (
+            "users max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM users",
+        ),
+        (
+            "users auth versions",
+            "SELECT CAST(COALESCE(SUM(auth_version), 0) AS BIGINT) FROM users",
+        ),
+        (
+            "users active",
+            "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) FROM users",
+        ),
+        (
+            "users max last_login_at",
+            "SELECT COALESCE(MAX(last_login_at), 0) FROM users",
+        ),
+        ("grants rows", "SELECT COUNT(*) FROM grants"),
+        (
+            "grants max created_at",
+            "SELECT COALESCE(MAX(created_at), 0) FROM grants",
+        ),
+        ("api_tokens rows", "SELECT COUNT(*) FROM api_tokens"),
+        (
+            "api_tokens max created_at",
+            "SELECT COALESCE(MAX(created_at), 0) FROM api_tokens",
+        ),
+        (
+            "api_tokens revoked",
+            "SELECT COUNT(revoked_at) FROM api_tokens",
+        ),
+        (
+            "api_tokens with grant",
+            "SELECT COUNT(grant_id) FROM api_tokens",
+        ),
+        ("sessions rows", "SELECT COUNT(*) FROM sessions"),
+        ("roles rows", "SELECT COUNT(*) FROM roles"),
+        (
+            "roles max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM roles",
+        ),
+        (
+            "webhook_subscriptions rows",
+            "SELECT COUNT(*) FROM webhook_subscriptions",
+        ),
+        (
+            "webhook_subscriptions active",
+            "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) FROM webhook_subscriptions",
+        ),
+        (
+            "webhook_subscriptions max created_at",
+            "SELECT COALESCE(MAX(created_at), 0) FROM webhook_subscriptions",
+        ),
+        (
+            "webhook_deliveries rows",
+            "SELECT COUNT(*) FROM webhook_deliveries",
+        ),
+        (
+            "webhook_deliveries max next_attempt_at",
+            "SELECT COALESCE(MAX(next_attempt_at), 0) FROM webhook_deliveries",
+        ),
+        (
+            "webhook_deliveries pending",
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'",
+        ),
+        ("outbox rows", "SELECT COUNT(*) FROM outbox"),
+        ("jobs rows", "SELECT COUNT(*) FROM jobs"),
+        (
+            "jobs max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM jobs",
+        ),
+        (
+            "idempotency_keys rows",
+            "SELECT COUNT(*) FROM idempotency_keys",
+        ),
+        ("login_throttle rows", "SELECT COUNT(*) FROM login_throttle"),
+    ];
+    let mut out = BTreeMap::new();
+    for (name, sql) in queries {
+        out.insert(name.to_string(), app.scalar_i64(sql).await);
+    }
+    out
+}
+
+async fn setup(app: &TestApp) -> Foreign {
+    let admin = app.login_token("admin").await;
+    let m2 = app.login_token("manager.s002").await;
+    let s002 = app.store_id("S002").await;
+    let m2_grant = app.grant_id("manager.s002").await;
+
+    // A token of manager.s002.
+    let r = app
+        .post_json(
+            "/api/v1/tokens",
+            &m2,
+            json!({"name": "m2-machine", "grant_id": m2_grant}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let m2_token = r.json()["id"].as_str().unwrap().to_string();
+
+    // A webhook on S002 with one delivery (an update of S002 produces the event).
+    let sink = Sink::start(0).await;
+    let r = app
+        .post_json(
+            "/api/v1/webhooks",
+            &admin,
+            json!({"org_node_id": s002, "url": sink.url("/s002")}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let webhook = r.json()["id"].as_str().unwrap().to_string();
+    app.patch_json(
+        &format!("/api/v1/stores/{s002}"),
+        &admin,
+        json!({"address": "Lujiazui Ring Road 1000"}),
+    )
+    .await
+    .assert_status(200);
+    // A job created by the administrator.
+    let r = app
+        .post_json("/api/v1/audit/verify", &admin, json!({}), &[])
+        .await;
+    r.assert_status(202);
+    let job = r.json()["job_id"].as_str().unwrap().to_string();
+    app.drain().await;
+    assert_eq!(sink.received().len(), 1, "the S002 delivery was made");
+    let r = app
+        .get(&format!("/api/v1/webhooks/{webhook}/deliveries"), &admin)
+        .await;
+    r.assert_status(200);
+    let delivery = r.json()["items"][0]["id"]
+        .as_str()
+        .expect("a delivery")
+        .to_string();
+
+    Foreign {
+        s002,
+        r_north: app.node_id("R-NORTH").await,
+        m2_user: app.user_id("manager.s002").await,
+        m2_grant,
+        admin_role: app.role_id("admin").await,
+        m2_token,
+        webhook,
+        delivery,
+        job,
+    }
+}
+
+struct Outcome {
+    method: String,
+    path: String,
+    url: String,
+    status: u16,
+    ok: bool,
+    note: String,
+}
+
+async fn store_manager_cannot_reach_other_scopes(app: TestApp) {
+    let foreign = setup(&app).await;
+    let doc = app
+        .request(Method::GET, "/api/openapi.json")
+        .send()
+        .await
+        .json();
+    let paths = doc["paths"].as_object().expect("paths").clone();
+    for (skip, _) in SKIP {
+        assert!(
+            paths.contains_key(*skip),
+            "{skip} is in SKIP but no longer in the API; update the list"
+        );
+    }
+
+    let m1 = app.login_token("manager.s001").await;
+    // Sanity: the walker's identity has a scope, so refusals are about the foreign ids.
+    let own = app.get("/api/v1/stores", &m1).await;
+    own.assert_status(200);
+    assert_eq!(own.json()["page"]["total"], 1);
+
+    let before = fingerprint(&app).await;
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut walked = 0;
+
+    for (path, ops) in &paths {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        if SKIP.iter().any(|(p, _)| p == path) {
+            continue;
+        }
+        for (method, op) in ops.as_object().expect("operations") {
+            let m = match method.as_str() {
+                "get" => Method::GET,
+                "post" => Method::POST,
+                "put" => Method::PUT,
+                "patch" => Method::PATCH,
+                "delete" => Method::DELETE,
+                _ => continue,
+            };
+            walked += 1;
+            // Path parameters.
+            let mut url = path.clone();
+            let mut has_path_param = false;
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut query: Vec<String> = Vec::new();
+            for p in &params {
+                let name = p["name"].as_str().unwrap_or_default();
+                match p["in"].as_str() {
+                    Some("path") => {
+                        has_path_param = true;
+                        let id = foreign.path_param(name).unwrap_or_else(|| {
+                            panic!(
+                                "{} {path}: path parameter `{{{name}}}` is unknown to the access \
+                                 walker. Add it to `Foreign::path_param` in \
+                                 crates/boh-server/tests/access.rs with an id from outside \
+                                 manager.s001's scope, so the new route is checked.",
+                                method.to_uppercase()
+                            )
+                        });
+                        url = url.replace(&format!("{{{name}}}"), id);
+                    }
+                    Some("query") if name == "under" || name.ends_with("_id") => {
+                        query.push(format!("{name}={}", foreign.s002));
+                    }
+                    _ => {}
+                }
+            }
+            assert!(
+                !url.contains('{'),
+                "{path}: a path parameter is not declared in the OpenAPI parameters"
+            );
+            // Body.
+            let body = op["requestBody"]["content"]["application/json"]["schema"].clone();
+            let body = if body.is_null() {
+                None
+            } else {
+                Some(generate(&doc, &body, "", &foreign, path))
+            };
+            let body_has_foreign_id = body.as_ref().is_some_and(|b| {
+                let t = b.to_string();
+                [
+                    &foreign.s002,
+                    &foreign.r_north,
+                    &foreign.m2_user,
+                    &foreign.m2_grant,
+                    &foreign.admin_role,
+                ]
+                .iter()
+                .any(|id| t.contains(id.as_str()))
+            });
+
+            // Plain call, and (for reads with id-like query parameters) a filtered call.
+            let mut urls = vec![url.clone()];
+            if !query.is_empty() {
+                urls.push(format!("{url}?{}", query.join("&")));
+            }
+            for u in urls {
+                let mut req = app.request(m.clone(), &u).bearer(&m1);
+                if let Some(b) = &body {
+                    req = req.json(b);
+                }
+                let r = req.send().await;
+                let refused = matches!(r.status, 403 | 404);
+                let text = r.text();
+                let leaks: Vec<&str> = foreign
+                    .leak_markers()
+                    .iter()
+                    .filter(|(_, id)| text.contains(*id))
+                    .map(|(what, _)| *what)
+                    .collect();
+                let (ok, note) = if m != Method::GET || has_path_param || body_has_foreign_id {
+                    (
+                        refused && leaks.is_empty(),
+                        if refused {
+                            String::new()
+                        } else {
+                            format!("expected 403/404: {}", truncate(&text))
+                        },
+                    )
+                } else if r.status == 200 || refused {
+                    (
+                        leaks.is_empty(),
+                        if leaks.is_empty() {
+                            String::new()
+                        } else {
+                            format!("leaks {}", leaks.join(", "))
+                        },
+                    )
+                } else {
+                    (false, format!("unexpected status: {}", truncate(&text)))
+                };
+                if refused {
+                    // Refusals use the error envelope.
+                    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    assert!(
+                        v["error"]["code"].is_string(),
+                        "{} {u}: refusal without the error envelope: {text}",
+                        m
+                    );
+                }
+                outcomes.push(Outcome {
+                    method: m.to_string(),
+                    path: path.clone(),
+                    url: u,
+                    status: r.status,
+                    ok,
+                    note,
+                });
+            }
+        }
+    }
+    let after = fingerprint(&app).await;
+
+    // The table.
+    println!(
+        "\naccess walk as manager.s001 on {:?} ({walked} operations):",
+        app.backend
+    );
+    println!("{:<7} {:<50} {:<26} result", "method", "route", "status");
+    for o in &outcomes {
+        let shown = if o.url.contains('?') {
+            format!(
+                "{}?{}",
+                o.path,
+                o.url.split_once('?').unwrap().1.split('=').next().unwrap()
+            )
+        } else {
+            o.path.clone()
+        };
+        println!(
+            "{:<7} {:<50} {:<26} {}{}",
+            o.method,
+            shown,
+            status_text(o.status),
+            if o.ok { "ok" } else { "FAIL" },
+            if o.note.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", o.note)
+            }
+        );
+    }
+    for (p, why) in SKIP {
+        println!("{:<7} {:<50} {:<26} skipped — {why}", "*", p, "-");
+    }
+
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.ok)
+        .map(|o| format!("{} {} -> {} {}", o.method, o.url, o.status, o.note))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "access-control failures:\n{}",
+        failures.join("\n")
+    );
+    assert!(walked >= 30, "only {walked} operations walked");
+
+    let changed: Vec<String> = before
+        .iter()
+        .filter(|(k, v)| after.get(*k) != Some(v))
+        .map(|(k, v)| format!("{k}: {v} -> {:?}", after.get(k)))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "the walk changed data:\n{}",
+        changed.join("\n")
+    );
+
+    // Still nothing visible of the other scopes through the normal lists.
+    let stores = app.get("/api/v1/stores", &m1).await;
+    assert_eq!(stores.json()["page"]["total"], 1);
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 160 {
+        format!("{}…", s.chars().take(160).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}

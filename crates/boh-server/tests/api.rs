@@ -1,0 +1,30 @@
+//! Integration tests of the HTTP API and the platform behind it. Every test runs twice, on
+//! SQLite and on PostgreSQL (`BOH_TEST_DATABASE_URL`); see `common/mod.rs`.
+
+#[macro_use]
+mod common;
+
+#[path = "api/audit.rs"]
+mod audit;
+#[path = "api/contract.rs"]
+mod contract;
+#[path = "api/headers.rs"]
+mod headers;
+#[path = "api/health.rs"]
+mod health;
+#[path = "api/idempotency.rs"]
+mod idempotency;
+#[path = "api/jobs.rs"]
+mod jobs;
+#[path = "api/migrations.rs"]
+mod migrations;
+#[path = "api/revocation.rs"]
+mod revocation;
+#[path = "api/sessions.rs"]
+mod sessions;
+#[path = "api/throttle.rs"]
+mod throttle;
+#[path = "api/validation.rs"]
+mod validation;
+#[path = "api/webhooks.rs"]
+mod webhooks;
