@@ -50,7 +50,7 @@ pub async fn tables(db: &Db) -> Result<Vec<String>, sqlx::Error> {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY rowid"
         }
         Backend::Postgres => {
-            "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+            "SELECT CAST(c.relname AS TEXT) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
             WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname NOT LIKE '_sqlx%' ORDER BY c.oid"
         }
     };
@@ -181,7 +181,8 @@ pub async fn restore(db: &Db, input: impl BufRead) -> Result<u64, BackupError> {
         }
     }
     let mut total = 0u64;
-    let mut current: Option<(String, Vec<String>)> = None;
+    // (table, columns, PostgreSQL column types) of the table being loaded.
+    let mut current: Option<(String, Vec<String>, Vec<String>)> = None;
     for (i, line) in lines {
         let line = line?;
         let n = i + 1;
@@ -199,10 +200,26 @@ pub async fn restore(db: &Db, input: impl BufRead) -> Result<u64, BackupError> {
                 {
                     return Err(bad(format!("unknown table {}", tl.table)));
                 }
-                current = Some((tl.table, tl.columns));
+                let mut types = Vec::with_capacity(tl.columns.len());
+                if db.backend() == Backend::Postgres {
+                    for c in &tl.columns {
+                        let r = sqlx::query(
+                            "SELECT CAST(data_type AS TEXT) AS t FROM information_schema.columns \
+                             WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
+                        )
+                        .bind(tl.table.as_str())
+                        .bind(c.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        types.push(r.try_get::<String, _>("t")?);
+                    }
+                } else {
+                    types.resize(tl.columns.len(), String::new());
+                }
+                current = Some((tl.table, tl.columns, types));
             }
             Value::Array(vals) => {
-                let (table, cols) = current
+                let (table, cols, types) = current
                     .as_ref()
                     .ok_or_else(|| bad("row before table".into()))?;
                 if vals.len() != cols.len() {
@@ -214,15 +231,20 @@ pub async fn restore(db: &Db, input: impl BufRead) -> Result<u64, BackupError> {
                     cols.join(","),
                     placeholders.join(",")
                 );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for val in vals {
-                    q = match val {
-                        Value::Null => q.bind(None::<String>),
-                        Value::Number(num) if num.is_i64() => q.bind(num.as_i64()),
-                        Value::Number(num) => q.bind(num.as_f64()),
-                        Value::String(s) => q.bind(s),
-                        Value::Bool(b) => q.bind(i64::from(b)),
-                        other => q.bind(other.to_string()),
+                // Bind NULLs with the column's type (PostgreSQL refuses text for bigint), and do not
+                // cache the statement: its parameter types would be fixed by the first row.
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+                for (val, ty) in vals.into_iter().zip(types.iter()) {
+                    q = match (val, ty.as_str()) {
+                        (Value::Null, "bigint") => q.bind(None::<i64>),
+                        (Value::Null, "double precision") => q.bind(None::<f64>),
+                        (Value::Null, _) => q.bind(None::<String>),
+                        (Value::Number(num), "double precision") => q.bind(num.as_f64()),
+                        (Value::Number(num), _) if num.is_i64() => q.bind(num.as_i64()),
+                        (Value::Number(num), _) => q.bind(num.as_f64()),
+                        (Value::String(s), _) => q.bind(s),
+                        (Value::Bool(b), _) => q.bind(i64::from(b)),
+                        (other, _) => q.bind(other.to_string()),
                     };
                 }
                 q.execute(&mut *tx).await?;

@@ -87,10 +87,16 @@ impl Db {
             _ => url.to_string(),
         };
         let opts = AnyConnectOptions::from_str(&url)?;
+        // Pool size: `BOH_DB_MAX_CONNECTIONS`, else 4 on SQLite (one writer at a time anyway;
+        // every connection is a thread, so fewer means fewer hand-offs) and 16 on PostgreSQL.
+        let max_conns = std::env::var("BOH_DB_MAX_CONNECTIONS")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|n| *n > 0);
         let pool = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(max_conns.unwrap_or(4))
                     .min_connections(1)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
@@ -107,7 +113,7 @@ impl Db {
             }
             Backend::Postgres => {
                 AnyPoolOptions::new()
-                    .max_connections(16)
+                    .max_connections(max_conns.unwrap_or(16))
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(opts)
                     .await?

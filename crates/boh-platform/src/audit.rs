@@ -258,18 +258,18 @@ pub async fn verify(
                 );
                 break 'outer;
             }
-            if let Some(e) = expected {
-                if e.seq == seq {
-                    if e.hash != stored {
-                        fail(
-                            &mut report,
-                            seq,
-                            format!("row {seq} differs from the exported head (chain rewritten)"),
-                        );
-                        break 'outer;
-                    }
-                    saw_expected = true;
+            if let Some(e) = expected
+                && e.seq == seq
+            {
+                if e.hash != stored {
+                    fail(
+                        &mut report,
+                        seq,
+                        format!("row {seq} differs from the exported head (chain rewritten)"),
+                    );
+                    break 'outer;
                 }
+                saw_expected = true;
             }
             prev = stored;
             expect_seq += 1;
@@ -290,14 +290,12 @@ pub async fn verify(
                     head.seq
                 ),
             );
-        } else if !saw_expected {
-            if let Some(e) = expected {
-                fail(
-                    &mut report,
-                    e.seq,
-                    format!("exported head row {} is no longer on the chain", e.seq),
-                );
-            }
+        } else if !saw_expected && let Some(e) = expected {
+            fail(
+                &mut report,
+                e.seq,
+                format!("exported head row {} is no longer on the chain", e.seq),
+            );
         }
     }
     progress(report.rows, total);

@@ -48,14 +48,13 @@ async fn check_throttle(p: &Platform, keys: &[String]) -> Result<()> {
             .bind(k)
             .fetch_optional(p.db.pool())
             .await?;
-        if let Some(r) = row {
-            if let Some(until) = r.try_get::<Option<i64>, _>("locked_until")? {
-                if until > t {
-                    return Err(PlatformError::Throttled {
-                        retry_after_secs: (until - t) / 1_000_000 + 1,
-                    });
-                }
-            }
+        if let Some(r) = row
+            && let Some(until) = r.try_get::<Option<i64>, _>("locked_until")?
+            && until > t
+        {
+            return Err(PlatformError::Throttled {
+                retry_after_secs: (until - t) / 1_000_000 + 1,
+            });
         }
     }
     Ok(())
@@ -390,13 +389,13 @@ pub async fn create_token(
 ) -> Result<IssuedToken> {
     let mut errors = Vec::new();
     let name = crate::util::required_text(&mut errors, "name", name, 100);
-    if let Some(d) = expires_in_days {
-        if !(1..=3650).contains(&d) {
-            errors.push(crate::FieldError::new(
-                "expires_in_days",
-                "must be between 1 and 3650",
-            ));
-        }
+    if let Some(d) = expires_in_days
+        && !(1..=3650).contains(&d)
+    {
+        errors.push(crate::FieldError::new(
+            "expires_in_days",
+            "must be between 1 and 3650",
+        ));
     }
     let grant = ctx
         .actor

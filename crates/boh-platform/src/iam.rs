@@ -95,10 +95,13 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
     ),
 ];
 
-/// Grants of one user at one auth version.
+/// The grants of one user, loaded at one auth version.
+type CachedGrants = (i64, Arc<Vec<ActorGrant>>);
+
+/// Grants per user id, valid while the user's auth version is unchanged.
 #[derive(Default)]
 pub struct GrantCache {
-    inner: Mutex<HashMap<String, (i64, Arc<Vec<ActorGrant>>)>>,
+    inner: Mutex<HashMap<String, CachedGrants>>,
 }
 
 impl GrantCache {
@@ -390,10 +393,10 @@ pub async fn create_user(p: &Platform, ctx: &Ctx, input: NewUser) -> Result<User
     if !matches!(locale.as_str(), "en" | "zh-CN") {
         errors.push(FieldError::new("locale", "must be en or zh-CN"));
     }
-    if let Some(e) = input.email.as_deref().filter(|e| !e.is_empty()) {
-        if !e.contains('@') || e.len() > 254 {
-            errors.push(FieldError::new("email", "is not an e-mail address"));
-        }
+    if let Some(e) = input.email.as_deref().filter(|e| !e.is_empty())
+        && (!e.contains('@') || e.len() > 254)
+    {
+        errors.push(FieldError::new("email", "is not an e-mail address"));
     }
     let company_id = input
         .company_id

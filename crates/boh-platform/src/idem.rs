@@ -75,13 +75,26 @@ pub async fn claim(
             .await?;
             return Ok(Claim::New);
         }
-        sqlx::query(
-                "INSERT INTO idempotency_keys (actor_id, key, route, request_hash, status, response, created_at) \
-                 VALUES ($1,$2,$3,$4,0,'',$5)",
-            )
-            .bind(actor_id).bind(key).bind(route).bind(request_hash).bind(t)
-            .execute(&mut *tx).await?;
-        Ok(Claim::New)
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (actor_id, key, route, request_hash, status, response, created_at) \
+             VALUES ($1,$2,$3,$4,0,'',$5)",
+        )
+        .bind(actor_id)
+        .bind(key)
+        .bind(route)
+        .bind(request_hash)
+        .bind(t)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => Ok(Claim::New),
+            // A concurrent request claimed the key between our read and our insert.
+            Err(e) if boh_db::is_unique_violation(&e) => Err(PlatformError::Conflict {
+                field: None,
+                message: "a request with this idempotency key is in progress; retry shortly".into(),
+            }),
+            Err(e) => Err(e.into()),
+        }
     })
 }
 

@@ -283,20 +283,20 @@ pub async fn ancestors(p: &Platform, node: &OrgNode) -> Result<Vec<OrgNode>> {
         .collect();
     let mut out = Vec::new();
     for id in ids {
-        if id != node.id {
-            if let Some(n) = fetch(p, id).await? {
-                out.push(n);
-            }
+        if id != node.id
+            && let Some(n) = fetch(p, id).await?
+        {
+            out.push(n);
         }
     }
     Ok(out)
 }
 
 fn validate_date(errors: &mut Vec<FieldError>, field: &str, v: &Option<String>) {
-    if let Some(d) = v.as_deref().filter(|d| !d.is_empty()) {
-        if d.len() != 10 || d.parse::<jiff::civil::Date>().is_err() {
-            errors.push(FieldError::new(field, "must be a date as YYYY-MM-DD"));
-        }
+    if let Some(d) = v.as_deref().filter(|d| !d.is_empty())
+        && (d.len() != 10 || d.parse::<jiff::civil::Date>().is_err())
+    {
+        errors.push(FieldError::new(field, "must be a date as YYYY-MM-DD"));
     }
 }
 
@@ -309,47 +309,47 @@ fn validate_store_fields(
     lon: Option<f64>,
     tz: &Option<String>,
 ) {
-    if let Some(f) = format.as_deref().filter(|f| !f.is_empty()) {
-        if !FORMATS.contains(&f) {
-            errors.push(FieldError::new(
-                "format",
-                format!("must be one of {}", FORMATS.join(", ")),
-            ));
-        }
+    if let Some(f) = format.as_deref().filter(|f| !f.is_empty())
+        && !FORMATS.contains(&f)
+    {
+        errors.push(FieldError::new(
+            "format",
+            format!("must be one of {}", FORMATS.join(", ")),
+        ));
     }
-    if let Some(a) = area {
-        if !(0..=1_000_000).contains(&a) {
-            errors.push(FieldError::new(
-                "sales_area_m2",
-                "must be between 0 and 1000000",
-            ));
-        }
+    if let Some(a) = area
+        && !(0..=1_000_000).contains(&a)
+    {
+        errors.push(FieldError::new(
+            "sales_area_m2",
+            "must be between 0 and 1000000",
+        ));
     }
-    if let Some(s) = state.as_deref() {
-        if !LIFECYCLE.contains(&s) {
-            errors.push(FieldError::new(
-                "lifecycle_state",
-                format!("must be one of {}", LIFECYCLE.join(", ")),
-            ));
-        }
+    if let Some(s) = state.as_deref()
+        && !LIFECYCLE.contains(&s)
+    {
+        errors.push(FieldError::new(
+            "lifecycle_state",
+            format!("must be one of {}", LIFECYCLE.join(", ")),
+        ));
     }
-    if let Some(v) = lat {
-        if !(-90.0..=90.0).contains(&v) || !v.is_finite() {
-            errors.push(FieldError::new("latitude", "must be between -90 and 90"));
-        }
+    if let Some(v) = lat
+        && (!(-90.0..=90.0).contains(&v) || !v.is_finite())
+    {
+        errors.push(FieldError::new("latitude", "must be between -90 and 90"));
     }
-    if let Some(v) = lon {
-        if !(-180.0..=180.0).contains(&v) || !v.is_finite() {
-            errors.push(FieldError::new("longitude", "must be between -180 and 180"));
-        }
+    if let Some(v) = lon
+        && (!(-180.0..=180.0).contains(&v) || !v.is_finite())
+    {
+        errors.push(FieldError::new("longitude", "must be between -180 and 180"));
     }
-    if let Some(t) = tz.as_deref() {
-        if jiff::tz::TimeZone::get(t).is_err() {
-            errors.push(FieldError::new(
-                "timezone",
-                format!("unknown time zone {t}"),
-            ));
-        }
+    if let Some(t) = tz.as_deref()
+        && jiff::tz::TimeZone::get(t).is_err()
+    {
+        errors.push(FieldError::new(
+            "timezone",
+            format!("unknown time zone {t}"),
+        ));
     }
 }
 
@@ -525,6 +525,7 @@ pub(crate) async fn insert(tx: &mut AnyConnection, n: &OrgNode) -> Result<()> {
          created_at, updated_at, version) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)",
     )
+    .persistent(false) // sqlx 0.9 Any binds a NULL f64 as float4; a cached statement would keep that type
     .bind(&n.id)
     .bind(n.parent_id.as_deref())
     .bind(&n.company_id)
@@ -620,6 +621,7 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, patch: NodePatch) -> Resu
                  opening_date=$6, lifecycle_state=$7, latitude=$8, longitude=$9, timezone=$10, \
                  address=$11, updated_at=$12, version=$13 WHERE id=$14 AND version=$15",
         )
+        .persistent(false) // see `insert`: NULL latitude/longitude must not fix the parameter type
         .bind(&n.code)
         .bind(&n.name_zh)
         .bind(&n.name_en)

@@ -86,10 +86,10 @@ impl IntoResponse for ApiError {
             other => (other.to_string(), Vec::new()),
         };
         let mut resp = envelope(status, self.0.code(), &message, fields);
-        if let PlatformError::Throttled { retry_after_secs } = &self.0 {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                resp.headers_mut().insert("retry-after", v);
-            }
+        if let PlatformError::Throttled { retry_after_secs } = &self.0
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            resp.headers_mut().insert("retry-after", v);
         }
         resp
     }

@@ -170,7 +170,9 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         return csrf_rejection("cross-site request refused");
     }
     let (mut parts, body) = req.into_parts();
-    if cookie(&parts, state.session_cookie()).is_none() {
+    // The login form carries no token (there is no session yet); the origin check above covers
+    // login CSRF.
+    if cookie(&parts, state.session_cookie()).is_none() || parts.uri.path() == "/login" {
         return next.run(Request::from_parts(parts, body)).await;
     }
     let expected = match resolve(&mut parts, &state).await {

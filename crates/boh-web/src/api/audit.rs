@@ -104,14 +104,14 @@ async fn verify_audit(
     crate::extract::Json(req): crate::extract::Json<VerifyRequest>,
 ) -> ApiResult<(StatusCode, Json<JobAccepted>)> {
     require_verify(&ctx.actor)?;
-    if let Some(h) = req.head.as_deref() {
-        if audit::parse_head(h).is_none() {
-            return Err(PlatformError::invalid(
-                "head",
-                "must be SEQ:HASH with a 64-character hex hash",
-            )
-            .into());
-        }
+    if let Some(h) = req.head.as_deref()
+        && audit::parse_head(h).is_none()
+    {
+        return Err(PlatformError::invalid(
+            "head",
+            "must be SEQ:HASH with a 64-character hex hash",
+        )
+        .into());
     }
     let job_id = boh_platform::jobs::enqueue(
         &state.platform,

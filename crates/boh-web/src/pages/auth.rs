@@ -46,7 +46,15 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn login_form(parts: Parts, Query(q): Query<NextQuery>) -> Response {
+pub async fn login_form(
+    State(state): State<AppState>,
+    mut parts: Parts,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    if cookie(&parts, state.session_cookie()).is_some() && resolve(&mut parts, &state).await.is_ok()
+    {
+        return Redirect::to(&safe_back(q.next.as_deref())).into_response();
+    }
     let locale = crate::i18n::from_request(&parts).to_string();
     render(LoginPage {
         locale,
@@ -102,7 +110,8 @@ pub async fn login(
                 s.actor.locale
             );
             (
-                [
+                // AppendHeaders: a plain array `insert`s, so the second Set-Cookie would replace the first.
+                axum::response::AppendHeaders([
                     (
                         header::SET_COOKIE,
                         session_cookie(
@@ -112,7 +121,7 @@ pub async fn login(
                         ),
                     ),
                     (header::SET_COOKIE, lang),
-                ],
+                ]),
                 Redirect::to(&next),
             )
                 .into_response()
@@ -145,10 +154,10 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, parts: Parts) -> Response {
-    if let Some(sid) = cookie(&parts, state.session_cookie()) {
-        if let Err(e) = boh_platform::auth::logout(&state.platform, &sid).await {
-            tracing::warn!("logout: {e}");
-        }
+    if let Some(sid) = cookie(&parts, state.session_cookie())
+        && let Err(e) = boh_platform::auth::logout(&state.platform, &sid).await
+    {
+        tracing::warn!("logout: {e}");
     }
     (
         [(header::SET_COOKIE, session_cookie(&state, "", 0))],
@@ -170,16 +179,16 @@ pub async fn set_language(
     Form(f): Form<LangForm>,
 ) -> Response {
     let locale = crate::i18n::normalise(&f.locale);
-    if cookie(&parts, state.session_cookie()).is_some() {
-        if let Ok(actor) = resolve(&mut parts, &state).await {
-            let ctx = boh_platform::Ctx {
-                actor,
-                ip: client_ip(&parts),
-                request_id: crate::extract::request_id(&parts),
-            };
-            if let Err(e) = boh_platform::iam::set_locale(&state.platform, &ctx, locale).await {
-                return super::error_page(e);
-            }
+    if cookie(&parts, state.session_cookie()).is_some()
+        && let Ok(actor) = resolve(&mut parts, &state).await
+    {
+        let ctx = boh_platform::Ctx {
+            actor,
+            ip: client_ip(&parts),
+            request_id: crate::extract::request_id(&parts),
+        };
+        if let Err(e) = boh_platform::iam::set_locale(&state.platform, &ctx, locale).await {
+            return super::error_page(e);
         }
     }
     (
