@@ -19,21 +19,22 @@ fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// A "nice" axis maximum at or above `max` (1, 2 or 5 times a power of ten).
+/// A "nice" axis maximum at or above `max`: four equal grid steps of 1, 2 or 5 times a power of
+/// ten, so every grid line carries an exact integer label.
 pub fn nice_max(max: i64) -> i64 {
     if max <= 0 {
-        return 1;
+        return 4;
     }
     let mut p = 1i64;
-    while p.saturating_mul(10) <= max {
+    loop {
+        for m in [1, 2, 5] {
+            let step = p.saturating_mul(m);
+            if step.saturating_mul(4) >= max {
+                return step.saturating_mul(4);
+            }
+        }
         p = p.saturating_mul(10);
     }
-    for m in [1, 2, 5, 10] {
-        if p.saturating_mul(m) >= max {
-            return p.saturating_mul(m);
-        }
-    }
-    p.saturating_mul(10)
 }
 
 /// A vertical bar chart with a value label on each bar and four grid lines.
@@ -162,10 +163,16 @@ mod tests {
 
     #[test]
     fn nice_maxima() {
-        assert_eq!(nice_max(0), 1);
-        assert_eq!(nice_max(7), 10);
+        assert_eq!(nice_max(0), 4);
+        assert_eq!(nice_max(3), 4);
+        assert_eq!(nice_max(7), 8);
+        assert_eq!(nice_max(10), 20);
         assert_eq!(nice_max(13), 20);
-        assert_eq!(nice_max(480), 500);
+        assert_eq!(nice_max(480), 800);
+        for m in [1, 9, 21, 99, 1234] {
+            let n = nice_max(m);
+            assert!(n >= m && n % 4 == 0, "{m} -> {n}");
+        }
     }
 
     #[test]

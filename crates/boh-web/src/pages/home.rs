@@ -129,10 +129,16 @@ pub async fn home(
     let mut role_lines = Vec::new();
     for r in roles {
         let node = match boh_platform::org::fetch(p, &r.node).await {
-            Ok(Some(n)) => format!("{} {}", n.code, n.name(&ui.locale)),
+            Ok(Some(n)) if n.kind == "company" => n.name(&ui.locale).to_string(),
+            Ok(Some(n)) => format!("{} · {}", n.code, n.name(&ui.locale)),
             _ => "—".into(),
         };
-        role_lines.push(RoleLine { role: r.role, node });
+        let key = format!("role.{}", r.role);
+        let label = ui.t(&key);
+        role_lines.push(RoleLine {
+            role: if label == key { r.role } else { label },
+            node,
+        });
     }
     let activity = if ctx.actor.has_anywhere(perm::AUDIT_READ) {
         let f = boh_platform::audit::ListFilter {

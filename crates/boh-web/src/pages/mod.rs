@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(admin::router())
+        .layer(axum::middleware::from_fn(localize_errors))
 }
 
 async fn css() -> impl IntoResponse {
@@ -289,25 +290,58 @@ pub fn error_page(e: PlatformError) -> Response {
     if status.is_server_error() {
         tracing::error!(error = ?e, "page error");
     }
-    let locale = "en".to_string();
-    let (title, text) = match status {
-        StatusCode::NOT_FOUND => (
-            crate::i18n::t(&locale, "common.not_found"),
-            crate::i18n::t(&locale, "common.not_found_text"),
-        ),
-        StatusCode::FORBIDDEN => (crate::i18n::t(&locale, "common.forbidden"), e.to_string()),
-        _ => ("Error".to_string(), e.to_string()),
+    let detail = match &e {
+        PlatformError::Forbidden(p) => (*p).to_string(),
+        PlatformError::NotFound => String::new(),
+        PlatformError::Db(_) | PlatformError::Internal(_) => String::new(),
+        other => other.to_string(),
     };
-    (
-        status,
-        render(ErrorPage {
-            locale,
-            status: status.as_u16(),
-            title,
-            text,
-        }),
-    )
-        .into_response()
+    // Rendered by `localize_errors`, which knows the request's language.
+    let mut resp = status.into_response();
+    resp.extensions_mut()
+        .insert(PageErrorInfo { status, detail });
+    resp
+}
+
+/// An error page waiting to be rendered in the request's language.
+#[derive(Clone)]
+struct PageErrorInfo {
+    status: StatusCode,
+    detail: String,
+}
+
+fn render_error(locale: &str, info: &PageErrorInfo) -> Response {
+    let t = |k: &str| crate::i18n::t(locale, k);
+    let (title, text) = match info.status {
+        StatusCode::NOT_FOUND => (t("common.not_found"), t("common.not_found_text")),
+        StatusCode::FORBIDDEN => (t("common.forbidden"), info.detail.clone()),
+        s if s.is_server_error() => (t("common.server_error"), t("common.server_error_text")),
+        _ => (t("common.bad_request"), info.detail.clone()),
+    };
+    let page = ErrorPage {
+        locale: locale.to_string(),
+        status: info.status.as_u16(),
+        title,
+        text,
+    };
+    (info.status, render(page)).into_response()
+}
+
+/// Page middleware: turn [`error_page`] markers into a page in the user's language (the
+/// `boh_lang` cookie, set at login and by the language switch, else `Accept-Language`).
+pub async fn localize_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let locale = crate::i18n::from_request(&parts);
+    let resp = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    match resp.extensions().get::<PageErrorInfo>().cloned() {
+        Some(info) => render_error(locale, &info),
+        None => resp,
+    }
 }
 
 /// The fallback for unknown paths: JSON under `/api/`, a page elsewhere.

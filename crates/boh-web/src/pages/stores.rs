@@ -389,15 +389,28 @@ async fn form_page(
         limit: Some(500),
         ..Default::default()
     };
-    let parents = org::list(&state.platform, &ctx.actor, &f)
+    let creatable: Vec<OrgNode> = org::list(&state.platform, &ctx.actor, &f)
         .await
         .map(|(ns, _)| {
             ns.into_iter()
                 .filter(|n| ctx.actor.allows(perm::ORG_CREATE, &n.path))
-                .map(|n| (n.id.clone(), format!("{} · {}", n.code, n.name(&ui.locale))))
                 .collect()
         })
         .unwrap_or_default();
+    // A new store goes under a region by default, not straight under the company.
+    let mut form = form;
+    if form.parent_id.is_empty()
+        && let Some(r) = creatable
+            .iter()
+            .find(|n| n.kind == "region")
+            .or(creatable.first())
+    {
+        form.parent_id = r.id.clone();
+    }
+    let parents: Vec<(String, String)> = creatable
+        .iter()
+        .map(|n| (n.id.clone(), format!("{} · {}", n.code, n.name(&ui.locale))))
+        .collect();
     let formats = org::FORMATS
         .iter()
         .map(|s| (s.to_string(), ui.t(&format!("format.{s}"))))
