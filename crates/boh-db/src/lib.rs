@@ -20,6 +20,9 @@ pub use sqlx;
 pub use sqlx::{AssertSqlSafe, Row, any::AnyRow};
 
 pub mod backup;
+pub mod inline;
+
+pub use rusqlite;
 
 /// Which engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +46,7 @@ pub enum DbError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    inline: Option<std::sync::Arc<inline::InlineReads>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -98,6 +102,9 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(max_conns.unwrap_or(4))
                     .min_connections(1)
+                    // A ping before every acquire is one more hand-off to the connection's
+                    // worker thread per query; an embedded file has no network to go stale.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
@@ -119,7 +126,17 @@ impl Db {
                     .await?
             }
         };
-        Ok(Db { pool, backend })
+        let inline = match backend {
+            Backend::Sqlite => {
+                inline::sqlite_path(&url).map(|p| std::sync::Arc::new(inline::InlineReads::new(p)))
+            }
+            Backend::Postgres => None,
+        };
+        Ok(Db {
+            pool,
+            backend,
+            inline,
+        })
     }
 
     /// Apply pending migrations of the matching tree. Safe to run from several processes at once
@@ -151,6 +168,15 @@ impl Db {
             .map(|m| m.version)
             .collect();
         (s, p)
+    }
+
+    /// Run a short indexed read on the calling thread (SQLite files only, see [`inline`]);
+    /// `None` means "use the pool".
+    pub fn inline_read<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Option<Result<T, sqlx::Error>> {
+        self.inline.as_ref().map(|r| r.read(f))
     }
 
     pub fn backend(&self) -> Backend {

@@ -471,26 +471,56 @@ pub async fn revoke_token(p: &Platform, ctx: &Ctx, id: &str) -> Result<()> {
     })
 }
 
+/// One query resolves a bearer token: revoked, expired and deactivated all fail it.
+const TOKEN_ACTOR_SQL: &str = "SELECT k.id AS token_id, k.grant_id, k.last_used_at, u.id AS user_id, u.username, \
+    u.display_name, u.company_id, u.locale, u.auth_version FROM api_tokens k JOIN users u ON u.id = k.user_id \
+    WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) \
+    AND u.active = 1 AND (k.name = 'login' OR k.grant_id IS NOT NULL)";
+
 /// The actor behind a bearer token, or `Unauthenticated`.
 pub async fn token_actor(p: &Platform, token: &str) -> Result<Actor> {
     if !token.starts_with("boh_") || token.len() > 100 {
         return Err(PlatformError::Unauthenticated);
     }
     let t = now().micros();
-    let row = sqlx::query(
-        "SELECT k.id AS token_id, k.grant_id, k.last_used_at, u.id AS user_id, u.username, u.display_name, \
-         u.company_id, u.locale, u.auth_version FROM api_tokens k JOIN users u ON u.id = k.user_id \
-         WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) \
-         AND u.active = 1 AND (k.name = 'login' OR k.grant_id IS NOT NULL)",
-    )
-    .bind(sha256_hex(token.as_bytes()))
-    .bind(t)
-    .fetch_optional(p.db.pool())
-    .await?
-    .ok_or(PlatformError::Unauthenticated)?;
-    let token_id: String = row.try_get("token_id")?;
-    let grant_id: Option<String> = row.try_get("grant_id")?;
-    let last_used: Option<i64> = row.try_get("last_used_at")?;
+    let hash = sha256_hex(token.as_bytes());
+    let found = match p.db.inline_read(|c| {
+        use boh_db::rusqlite::OptionalExtension;
+        c.prepare_cached(TOKEN_ACTOR_SQL)?
+            .query_row(boh_db::rusqlite::params![hash, t], |r| {
+                Ok((
+                    r.get::<_, String>("token_id")?,
+                    r.get::<_, Option<String>>("grant_id")?,
+                    r.get::<_, Option<i64>>("last_used_at")?,
+                    UserAuth {
+                        id: r.get("user_id")?,
+                        username: r.get("username")?,
+                        display_name: r.get("display_name")?,
+                        company_id: r.get("company_id")?,
+                        locale: r.get("locale")?,
+                        auth_version: r.get("auth_version")?,
+                    },
+                ))
+            })
+            .optional()
+    }) {
+        Some(inline) => inline?,
+        None => match sqlx::query(TOKEN_ACTOR_SQL)
+            .bind(&hash)
+            .bind(t)
+            .fetch_optional(p.db.pool())
+            .await?
+        {
+            Some(row) => Some((
+                row.try_get::<String, _>("token_id")?,
+                row.try_get::<Option<String>, _>("grant_id")?,
+                row.try_get::<Option<i64>, _>("last_used_at")?,
+                UserAuth::from_row(&row)?,
+            )),
+            None => None,
+        },
+    };
+    let (token_id, grant_id, last_used, user) = found.ok_or(PlatformError::Unauthenticated)?;
     if last_used.is_none_or(|l| t - l > 60_000_000) {
         crate::tx!(p.db, tx, {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
@@ -501,13 +531,7 @@ pub async fn token_actor(p: &Platform, token: &str) -> Result<Actor> {
             Ok::<_, PlatformError>(())
         })?;
     }
-    build_actor(
-        p,
-        UserAuth::from_row(&row)?,
-        grant_id.as_deref(),
-        AuthVia::Token { token_id },
-    )
-    .await
+    build_actor(p, user, grant_id.as_deref(), AuthVia::Token { token_id }).await
 }
 
 /// Revoke the token a request came with (API logout).

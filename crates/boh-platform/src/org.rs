@@ -243,12 +243,45 @@ pub async fn fetch(p: &Platform, id: &str) -> Result<Option<OrgNode>> {
     if !boh_kernel::id::is_uuid(id) {
         return Ok(None);
     }
-    Ok(sqlx::query_as::<_, OrgNode>(boh_db::AssertSqlSafe(format!(
-        "SELECT {COLS} FROM org_nodes WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(p.db.pool())
-    .await?)
+    let sql = format!("SELECT {COLS} FROM org_nodes WHERE id = $1");
+    if let Some(found) = p.db.inline_read(|c| {
+        use boh_db::rusqlite::OptionalExtension;
+        c.prepare_cached(&sql)?
+            .query_row([id], node_from_rusqlite)
+            .optional()
+    }) {
+        return Ok(found?);
+    }
+    Ok(sqlx::query_as::<_, OrgNode>(boh_db::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(p.db.pool())
+        .await?)
+}
+
+/// An [`OrgNode`] from an inline SQLite read of [`COLS`].
+fn node_from_rusqlite(r: &boh_db::rusqlite::Row<'_>) -> boh_db::rusqlite::Result<OrgNode> {
+    Ok(OrgNode {
+        id: r.get("id")?,
+        parent_id: r.get("parent_id")?,
+        company_id: r.get("company_id")?,
+        path: r.get("path")?,
+        depth: r.get("depth")?,
+        kind: r.get("kind")?,
+        code: r.get("code")?,
+        name_zh: r.get("name_zh")?,
+        name_en: r.get("name_en")?,
+        format: r.get("format")?,
+        sales_area_m2: r.get("sales_area_m2")?,
+        opening_date: r.get("opening_date")?,
+        lifecycle_state: r.get("lifecycle_state")?,
+        latitude: r.get("latitude")?,
+        longitude: r.get("longitude")?,
+        timezone: r.get("timezone")?,
+        address: r.get("address")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        version: r.get("version")?,
+    })
 }
 
 /// A node by code within a company, scoped.
