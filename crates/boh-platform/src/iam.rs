@@ -375,6 +375,17 @@ async fn company_path(p: &Platform, company_id: Option<&str>) -> Result<String> 
 }
 
 pub async fn create_user(p: &Platform, ctx: &Ctx, input: NewUser) -> Result<User> {
+    create_user_with_grant(p, ctx, input, None).await
+}
+
+/// Create a user and, in the same transaction, give them a first role on a node (the command
+/// line's `boh user add`): either both happen or neither.
+pub async fn create_user_with_grant(
+    p: &Platform,
+    ctx: &Ctx,
+    input: NewUser,
+    initial: Option<(Role, crate::org::OrgNode)>,
+) -> Result<User> {
     let mut errors = Vec::new();
     let username = required_text(&mut errors, "username", &input.username.to_lowercase(), 64);
     if !username.is_empty()
@@ -418,6 +429,9 @@ pub async fn create_user(p: &Platform, ctx: &Ctx, input: NewUser) -> Result<User
     if !errors.is_empty() {
         return Err(PlatformError::Validation(errors));
     }
+    if let Some((role, node)) = &initial {
+        check_grant(ctx, role, node, company_id.as_deref())?;
+    }
     let hash = hash_password(&input.password)?;
     let id = new_id();
     let t = now().micros();
@@ -457,6 +471,9 @@ pub async fn create_user(p: &Platform, ctx: &Ctx, input: NewUser) -> Result<User
                 after: Some(json!({"username": username, "display_name": display, "email": email, "locale": locale})),
             })
             .await?;
+        if let Some((role, node)) = &initial {
+            insert_grant(tx, ctx, &new_id(), &id, &username, role, node).await?;
+        }
         Ok::<_, PlatformError>(())
     })?;
     fetch_user(p, &id).await?.ok_or(PlatformError::NotFound)
@@ -614,11 +631,15 @@ pub async fn list_roles(p: &Platform, actor: &Actor) -> Result<Vec<Role>> {
     if !actor.has_anywhere(perm::USER_READ) && !actor.has_anywhere(perm::GRANT_MANAGE) {
         return Err(PlatformError::Forbidden(perm::USER_READ));
     }
+    // Actors with a grant on the whole tree (the command line) see every company's roles.
+    let global =
+        actor.scope(perm::USER_READ).is_global() || actor.scope(perm::GRANT_MANAGE).is_global();
     let rows = sqlx::query(
         "SELECT id, company_id, code, name_zh, name_en, permissions, builtin FROM roles \
-         WHERE company_id IS NULL OR company_id = $1 ORDER BY builtin DESC, code",
+         WHERE company_id IS NULL OR company_id = $1 OR $2 = 1 ORDER BY builtin DESC, code",
     )
     .bind(actor.company_id.clone().unwrap_or_default())
+    .bind(i64::from(global))
     .fetch_all(p.db.pool())
     .await?;
     rows.iter().map(role_from_row).collect()
@@ -845,19 +866,31 @@ pub struct NewGrant {
     pub org_node_id: String,
 }
 
-/// Give a user a role on a node. The actor needs `iam.grant.manage` there and must themselves
-/// hold every permission of the role there (nobody hands out more than they have).
-pub async fn create_grant(p: &Platform, ctx: &Ctx, input: NewGrant) -> Result<Grant> {
-    let node = crate::org::get(p, &ctx.actor, &input.org_node_id).await?;
-    let user = get_user(p, &ctx.actor, &input.user_id).await?;
-    let role = get_role(p, &ctx.actor, &input.role_id).await?;
+/// May the actor give `role` on `node` to a user of `user_company`? The actor needs
+/// `iam.grant.manage` there and must hold every permission of the role there.
+fn check_grant(
+    ctx: &Ctx,
+    role: &Role,
+    node: &crate::org::OrgNode,
+    user_company: Option<&str>,
+) -> Result<()> {
     if !ctx.actor.allows(perm::GRANT_MANAGE, &node.path) {
         return Err(PlatformError::Forbidden(perm::GRANT_MANAGE));
     }
-    if user.company_id.as_deref() != Some(node.company_id.as_str()) {
+    if user_company != Some(node.company_id.as_str()) {
         return Err(PlatformError::invalid(
             "org_node_id",
             "the node belongs to another company than the user",
+        ));
+    }
+    if role
+        .company_id
+        .as_deref()
+        .is_some_and(|c| c != node.company_id)
+    {
+        return Err(PlatformError::invalid(
+            "role_id",
+            "the role belongs to another company",
         ));
     }
     for perm_name in &role.permissions {
@@ -868,29 +901,53 @@ pub async fn create_grant(p: &Platform, ctx: &Ctx, input: NewGrant) -> Result<Gr
             ));
         }
     }
-    let id = new_id();
-    let t = now().micros();
-    crate::tx!(p.db, tx, {
-        sqlx::query("INSERT INTO grants (id, user_id, role_id, org_node_id, created_at, created_by) VALUES ($1,$2,$3,$4,$5,$6)")
-                .bind(&id).bind(&user.id).bind(&role.id).bind(&node.id).bind(t).bind(&ctx.actor.user_id)
-                .execute(&mut *tx).await?;
-        sqlx::query("UPDATE users SET auth_version=auth_version+1 WHERE id=$1")
-            .bind(&user.id)
-            .execute(&mut *tx)
-            .await?;
-        audit::append(
-            tx,
-            ctx,
-            Change {
-                action: "iam.grant.create",
-                entity_type: "grant",
-                entity_id: &id,
-                org_path: Some(&node.path),
-                before: None,
-                after: Some(json!({"user": user.username, "role": role.code, "node": node.code})),
-            },
-        )
+    Ok(())
+}
+
+/// Insert a grant with its audit row, in the caller's transaction.
+async fn insert_grant(
+    tx: &mut sqlx::AnyConnection,
+    ctx: &Ctx,
+    id: &str,
+    user_id: &str,
+    username: &str,
+    role: &Role,
+    node: &crate::org::OrgNode,
+) -> Result<()> {
+    sqlx::query("INSERT INTO grants (id, user_id, role_id, org_node_id, created_at, created_by) VALUES ($1,$2,$3,$4,$5,$6)")
+        .bind(id)
+        .bind(user_id)
+        .bind(&role.id)
+        .bind(&node.id)
+        .bind(now().micros())
+        .bind(&ctx.actor.user_id)
+        .execute(&mut *tx)
         .await?;
+    sqlx::query("UPDATE users SET auth_version=auth_version+1 WHERE id=$1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    let change = Change {
+        action: "iam.grant.create",
+        entity_type: "grant",
+        entity_id: id,
+        org_path: Some(&node.path),
+        before: None,
+        after: Some(json!({"user": username, "role": role.code, "node": node.code})),
+    };
+    audit::append(tx, ctx, change).await
+}
+
+/// Give a user a role on a node. The actor needs `iam.grant.manage` there and must themselves
+/// hold every permission of the role there (nobody hands out more than they have).
+pub async fn create_grant(p: &Platform, ctx: &Ctx, input: NewGrant) -> Result<Grant> {
+    let node = crate::org::get(p, &ctx.actor, &input.org_node_id).await?;
+    let user = get_user(p, &ctx.actor, &input.user_id).await?;
+    let role = get_role(p, &ctx.actor, &input.role_id).await?;
+    check_grant(ctx, &role, &node, user.company_id.as_deref())?;
+    let id = new_id();
+    crate::tx!(p.db, tx, {
+        insert_grant(tx, ctx, &id, &user.id, &user.username, &role, &node).await?;
         Ok::<_, PlatformError>(())
     })?;
     Ok(get_grant(p, &ctx.actor, &id).await?.0)

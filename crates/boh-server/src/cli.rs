@@ -344,21 +344,11 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
                 locale: None,
                 company_id: Some(c.id.clone()),
             };
-            let u = boh_platform::iam::create_user(&p, &ctx, input)
+            let code = n.code.clone();
+            let u = boh_platform::iam::create_user_with_grant(&p, &ctx, input, Some((r, n)))
                 .await
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
-            boh_platform::iam::create_grant(
-                &p,
-                &ctx,
-                boh_platform::iam::NewGrant {
-                    user_id: u.id.clone(),
-                    role_id: r.id,
-                    org_node_id: n.id,
-                },
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!(describe(&e)))?;
-            println!("user {} added with role {role} on {}", u.username, n.code);
+            println!("user {} added with role {role} on {code}", u.username);
             Ok(ExitCode::SUCCESS)
         }
         UserCmd::ResetPassword {
