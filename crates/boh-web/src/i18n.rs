@@ -58,3 +58,102 @@ mod tests {
         assert_eq!(normalise("de-DE"), "en");
     }
 }
+
+/// Chinese for a platform validation message. The platform speaks English (the API's stable
+/// language); the UI translates the messages it shows. Unknown messages pass through unchanged.
+pub fn field_message(locale: &str, msg: &str) -> String {
+    if !locale.starts_with("zh") {
+        return msg.to_string();
+    }
+    const EXACT: &[(&str, &str)] = &[
+        ("is required", "必填"),
+        ("must be a number", "必须是数字"),
+        ("must be a date as YYYY-MM-DD", "日期格式须为 YYYY-MM-DD"),
+        ("must be between -90 and 90", "须在 -90 到 90 之间"),
+        ("must be between -180 and 180", "须在 -180 到 180 之间"),
+        ("must be between 0 and 1000000", "须在 0 到 1000000 之间"),
+        ("must be between 1 and 3650", "须在 1 到 3650 之间"),
+        ("is not an e-mail address", "不是有效的电子邮件地址"),
+        (
+            "must be an http:// or https:// URL",
+            "须为 http:// 或 https:// 开头的网址",
+        ),
+        (
+            "may contain only letters, digits, '-', '_' and '.'",
+            "只能包含字母、数字、“-”“_”和“.”",
+        ),
+        (
+            "may contain only letters, digits and . _ - @",
+            "只能包含字母、数字及 . _ - @",
+        ),
+        ("must be en or zh-CN", "须为 en 或 zh-CN"),
+        ("a company has no parent", "公司不能有上级节点"),
+        (
+            "stores, warehouses and kitchens cannot have children",
+            "门店、仓库和中央厨房下不能再建节点",
+        ),
+        ("must be at least 10 characters", "至少 10 个字符"),
+        ("must be at most 256 bytes", "最多 256 字节"),
+        (
+            "the record was changed by someone else; reload and try again",
+            "记录已被他人修改，请刷新后重试",
+        ),
+        (
+            "must list at least one topic pattern",
+            "至少填写一个事件主题",
+        ),
+        ("you cannot deactivate yourself", "不能停用自己"),
+        (
+            "the node belongs to another company than the user",
+            "该节点与用户不属于同一公司",
+        ),
+        ("the role belongs to another company", "该角色属于其他公司"),
+    ];
+    if let Some((_, zh)) = EXACT.iter().find(|(en, _)| *en == msg) {
+        return (*zh).to_string();
+    }
+    let patterns: &[(&str, &str, &str)] = &[
+        ("must be at most ", " characters", "最多 {} 个字符"),
+        ("must be one of ", "", "须为以下之一：{}"),
+        ("unknown time zone ", "", "未知时区 {}"),
+        ("unknown permission ", "", "未知权限 {}"),
+        (
+            "code ",
+            " is already used in this company",
+            "编码 {} 在本公司已被使用",
+        ),
+        ("username ", " is taken", "用户名 {} 已被占用"),
+        ("role code ", " exists", "角色编码 {} 已存在"),
+        (
+            "you cannot grant ",
+            ", which you do not hold here",
+            "您在此处没有 {} 权限，不能授予",
+        ),
+    ];
+    for (pre, post, zh) in patterns {
+        if let Some(mid) = msg.strip_prefix(pre).and_then(|r| r.strip_suffix(post)) {
+            return zh.replace("{}", mid);
+        }
+    }
+    msg.to_string()
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::field_message;
+
+    #[test]
+    fn translates_known_messages_and_keeps_the_rest() {
+        assert_eq!(field_message("zh-CN", "is required"), "必填");
+        assert_eq!(
+            field_message("zh-CN", "must be at most 32 characters"),
+            "最多 32 个字符"
+        );
+        assert_eq!(
+            field_message("zh-CN", "code S001 is already used in this company"),
+            "编码 S001 在本公司已被使用"
+        );
+        assert_eq!(field_message("en", "is required"), "is required");
+        assert_eq!(field_message("zh-CN", "something new"), "something new");
+    }
+}

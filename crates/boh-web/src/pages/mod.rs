@@ -244,12 +244,23 @@ impl FormErrors {
         match e {
             PlatformError::Validation(fields) => Ok(FormErrors {
                 general: Some(crate::i18n::t(locale, "common.fix_errors")),
-                fields,
+                fields: fields
+                    .into_iter()
+                    .map(|f| FieldError {
+                        message: crate::i18n::field_message(locale, &f.message),
+                        ..f
+                    })
+                    .collect(),
             }),
             PlatformError::Conflict { field, message } => Ok(FormErrors {
-                general: Some(message.clone()),
+                general: Some(crate::i18n::field_message(locale, &message)),
                 fields: field
-                    .map(|f| vec![FieldError::new(&f, message)])
+                    .map(|f| {
+                        vec![FieldError::new(
+                            &f,
+                            crate::i18n::field_message(locale, &message),
+                        )]
+                    })
                     .unwrap_or_default(),
             }),
             PlatformError::Forbidden(_) => Ok(FormErrors {
