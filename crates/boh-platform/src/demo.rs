@@ -593,15 +593,7 @@ async fn add_user(
     )
     .bind(&uid).bind(company_id).bind(username).bind(display).bind(hash).bind(t)
     .execute(&mut *tx).await;
-    if let Err(e) = r {
-        if boh_db::is_unique_violation(&e) {
-            return Err(PlatformError::conflict(
-                "username",
-                format!("username {username} is taken"),
-            ));
-        }
-        return Err(e.into());
-    }
+    crate::error::unique_conflict(r, "username", || format!("username {username} is taken"))?;
     let role_id: String = sqlx::query("SELECT id FROM roles WHERE company_id = $1 AND code = $2")
         .bind(company_id)
         .bind(role)

@@ -93,3 +93,16 @@ impl From<boh_db::DbError> for PlatformError {
 }
 
 pub type Result<T, E = PlatformError> = std::result::Result<T, E>;
+
+/// Turn a unique-constraint violation into a conflict on `field` (with `message`); any other
+/// database error passes through.
+pub fn unique_conflict<T>(
+    r: std::result::Result<T, sqlx::Error>,
+    field: &str,
+    message: impl FnOnce() -> String,
+) -> Result<T> {
+    match r {
+        Err(e) if boh_db::is_unique_violation(&e) => Err(PlatformError::conflict(field, message())),
+        other => Ok(other?),
+    }
+}

@@ -451,17 +451,7 @@ pub async fn create_user_with_grant(
             .bind(t)
             .execute(&mut *tx)
             .await;
-        match r {
-            Err(e) if boh_db::is_unique_violation(&e) => {
-                return Err(PlatformError::conflict(
-                    "username",
-                    format!("username {username} is taken"),
-                ));
-            }
-            other => {
-                other?;
-            }
-        }
+        crate::error::unique_conflict(r, "username", || format!("username {username} is taken"))?;
         audit::append(tx, ctx, Change {
                 action: "iam.user.create",
                 entity_type: "user",
@@ -710,17 +700,7 @@ pub async fn create_role(p: &Platform, ctx: &Ctx, input: RoleInput) -> Result<Ro
             .bind(&id).bind(&company).bind(&code).bind(&zh).bind(&en).bind(&perms).bind(t)
             .execute(&mut *tx)
             .await;
-        match r {
-            Err(e) if boh_db::is_unique_violation(&e) => {
-                return Err(PlatformError::conflict(
-                    "code",
-                    format!("role code {code} exists"),
-                ));
-            }
-            other => {
-                other?;
-            }
-        }
+        crate::error::unique_conflict(r, "code", || format!("role code {code} exists"))?;
         audit::append(
             tx,
             ctx,

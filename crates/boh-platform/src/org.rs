@@ -581,14 +581,11 @@ pub(crate) async fn insert(tx: &mut AnyConnection, n: &OrgNode) -> Result<()> {
     .bind(n.version)
     .execute(&mut *tx)
     .await;
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if boh_db::is_unique_violation(&e) => Err(PlatformError::conflict(
-            "code",
-            format!("code {} is already used in this company", n.code),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    crate::error::unique_conflict(r, "code", || code_taken(&n.code)).map(|_| ())
+}
+
+fn code_taken(code: &str) -> String {
+    format!("code {code} is already used in this company")
 }
 
 /// Apply a patch to a node the actor may update.
@@ -672,21 +669,12 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, patch: NodePatch) -> Resu
         .bind(expected_version)
         .execute(&mut *tx)
         .await;
-        match r {
-            Ok(done) if done.rows_affected() == 0 => {
-                return Err(PlatformError::conflict(
-                    "version",
-                    "the record was changed by someone else; reload and try again",
-                ));
-            }
-            Ok(_) => {}
-            Err(e) if boh_db::is_unique_violation(&e) => {
-                return Err(PlatformError::conflict(
-                    "code",
-                    format!("code {} is already used in this company", n.code),
-                ));
-            }
-            Err(e) => return Err(e.into()),
+        let done = crate::error::unique_conflict(r, "code", || code_taken(&n.code))?;
+        if done.rows_affected() == 0 {
+            return Err(PlatformError::conflict(
+                "version",
+                "the record was changed by someone else; reload and try again",
+            ));
         }
         audit::append(
             tx,
