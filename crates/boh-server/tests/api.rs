@@ -14,6 +14,8 @@ mod headers;
 mod health;
 #[path = "api/idempotency.rs"]
 mod idempotency;
+#[path = "api/instances.rs"]
+mod instances;
 #[path = "api/jobs.rs"]
 mod jobs;
 #[path = "api/migrations.rs"]
