@@ -18,6 +18,8 @@ mod idempotency;
 mod instances;
 #[path = "api/jobs.rs"]
 mod jobs;
+#[path = "api/limits.rs"]
+mod limits;
 #[path = "api/migrations.rs"]
 mod migrations;
 #[path = "api/revocation.rs"]

@@ -1,5 +1,5 @@
 //! Middleware every request passes, outermost first: request id, tracing, panic catcher,
-//! security headers, metrics, timeout, body limit and the CSRF check.
+//! security headers, metrics, the API error envelope, timeout, body limit and the CSRF check.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -49,6 +49,7 @@ pub fn wrap(app: Router, state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(60),
         ))
+        .layer(from_fn(api_error_envelope))
         .layer(from_fn(track_metrics))
         .layer(from_fn_with_state(state, security_headers))
         .layer(CatchPanicLayer::custom(|_| {
@@ -62,6 +63,37 @@ pub fn wrap(app: Router, state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// Errors produced below the handlers (body limit, method not allowed, timeout, unsupported
+/// media type) answer in the API's one error envelope too.
+async fn api_error_envelope(req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/v1/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !is_api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let mut out = envelope(status, code, &message, Vec::new());
+    if let Some(allow) = resp.headers().get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
 }
 
 async fn track_metrics(req: Request, next: Next) -> Response {
