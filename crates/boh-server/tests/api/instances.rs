@@ -99,3 +99,72 @@ async fn two_instances_share_auth_state_and_jobs(a: TestApp) {
     let _ = stop.send(());
     let _ = server.await;
 }
+
+both!(tls_mode_uses_host_prefixed_secure_cookies);
+
+/// Behind TLS (`--secure-cookies`): the session cookie is `__Host-boh_session`, `Secure`,
+/// `HttpOnly`, `SameSite=Lax`, `Path=/`, and responses carry HSTS.
+async fn tls_mode_uses_host_prefixed_secure_cookies(a: TestApp) {
+    let settings = Settings {
+        database_url: a.db.url.clone(),
+        bind: "127.0.0.1:0".into(),
+        demo: false,
+        demo_password: None,
+        secure_cookies: true,
+        run_worker: false,
+        platform: PlatformSettings::default(),
+    };
+    let (app, _) = Application::build(settings)
+        .await
+        .expect("TLS-mode instance");
+    let http = Http::new(&format!("http://{}", app.local_addr().expect("addr")), None);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+
+    let r = http
+        .request(axum::http::Method::POST, "/login")
+        .form(&format!("username=admin&password={DEMO_PASSWORD}"))
+        .send()
+        .await;
+    r.assert_status(303);
+    let line = r
+        .set_cookie_line("__Host-boh_session")
+        .expect("__Host- session cookie");
+    for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(line.contains(attr), "{attr} missing in {line}");
+    }
+    assert!(
+        !line.contains("Domain"),
+        "__Host- cookies carry no Domain: {line}"
+    );
+    assert!(
+        r.set_cookie_line("boh_session")
+            .is_none_or(|l| l.starts_with("__Host-"))
+    );
+    let sid = r.cookie("__Host-boh_session").expect("value");
+    let page = http
+        .request(axum::http::Method::GET, "/")
+        .cookie("__Host-boh_session", &sid)
+        .send()
+        .await;
+    page.assert_status(200);
+    assert!(
+        page.header("strict-transport-security")
+            .is_some_and(|v| v.contains("max-age="))
+    );
+    // The plain name is not accepted in this mode.
+    let plain = http
+        .request(axum::http::Method::GET, "/")
+        .cookie("boh_session", &sid)
+        .send()
+        .await;
+    assert_eq!(
+        plain.status, 303,
+        "plain cookie name must not authenticate in TLS mode"
+    );
+
+    let _ = stop.send(());
+    let _ = server.await;
+}
