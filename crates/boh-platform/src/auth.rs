@@ -96,7 +96,10 @@ async fn check_credentials(
     ip: Option<&str>,
 ) -> Result<UserAuth> {
     let keys = throttle_keys(username, ip);
-    check_throttle(p, &keys).await?;
+    if let Err(e) = check_throttle(p, &keys).await {
+        tracing::warn!(target: "boh::security", username = %username.trim(), ip = ?ip, "login refused: throttled");
+        return Err(e);
+    }
     let row = sqlx::query(
         "SELECT id AS user_id, username, display_name, company_id, locale, auth_version, password_hash, active \
          FROM users WHERE username = $1",
@@ -117,6 +120,7 @@ async fn check_credentials(
         .map_err(|e| PlatformError::Internal(anyhow::anyhow!(e)))?;
     match row {
         Some(r) if verified && ok_user => {
+            tracing::info!(target: "boh::security", username = %username.trim(), ip = ?ip, "login succeeded");
             crate::tx!(p.db, tx, {
                 sqlx::query("DELETE FROM login_throttle WHERE key = $1")
                     .bind(&keys[0])
@@ -127,6 +131,7 @@ async fn check_credentials(
             UserAuth::from_row(&r)
         }
         _ => {
+            tracing::warn!(target: "boh::security", username = %username.trim(), ip = ?ip, "login failed");
             record_failure(p, &keys).await?;
             Err(PlatformError::BadCredentials)
         }

@@ -79,6 +79,10 @@ impl IntoResponse for ApiError {
                 ("internal error".to_string(), Vec::new())
             }
             PlatformError::Validation(f) => ("invalid input: see fields".to_string(), f.clone()),
+            PlatformError::Forbidden(perm) => {
+                tracing::warn!(target: "boh::security", permission = %perm, "request denied: missing permission");
+                (self.0.to_string(), Vec::new())
+            }
             PlatformError::Conflict {
                 field: Some(f),
                 message,

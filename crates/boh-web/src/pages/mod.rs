@@ -301,6 +301,9 @@ pub fn error_page(e: PlatformError) -> Response {
     if status.is_server_error() {
         tracing::error!(error = ?e, "page error");
     }
+    if let PlatformError::Forbidden(perm) = &e {
+        tracing::warn!(target: "boh::security", permission = %perm, "page denied: missing permission");
+    }
     let detail = match &e {
         PlatformError::Forbidden(p) => (*p).to_string(),
         PlatformError::NotFound => String::new(),
