@@ -284,28 +284,6 @@ fn node_from_rusqlite(r: &boh_db::rusqlite::Row<'_>) -> boh_db::rusqlite::Result
     })
 }
 
-/// A node by code within a company, scoped.
-pub async fn get_by_code(
-    p: &Platform,
-    actor: &Actor,
-    company_id: &str,
-    code: &str,
-) -> Result<OrgNode> {
-    let node = sqlx::query_as::<_, OrgNode>(boh_db::AssertSqlSafe(format!(
-        "SELECT {COLS} FROM org_nodes WHERE company_id = $1 AND code = $2"
-    )))
-    .bind(company_id)
-    .bind(code)
-    .fetch_optional(p.db.pool())
-    .await?
-    .ok_or(PlatformError::NotFound)?;
-    if actor.allows(perm::ORG_READ, &node.path) {
-        Ok(node)
-    } else {
-        Err(PlatformError::NotFound)
-    }
-}
-
 /// The chain of ancestors of a node (root first), for breadcrumbs and relative roles.
 pub async fn ancestors(p: &Platform, node: &OrgNode) -> Result<Vec<OrgNode>> {
     let ids: Vec<&str> = node
@@ -699,30 +677,6 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, patch: NodePatch) -> Resu
         Ok::<_, PlatformError>(())
     })?;
     Ok(n)
-}
-
-/// Counts of stores per lifecycle state within the actor's scope (for the home page chart).
-pub async fn store_state_counts(p: &Platform, actor: &Actor) -> Result<Vec<(String, i64)>> {
-    let scope = actor.scope(perm::ORG_READ);
-    let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
-        "SELECT lifecycle_state AS s, COUNT(*) AS n FROM org_nodes WHERE kind = 'store' AND {} \
-         GROUP BY lifecycle_state",
-        scope.sql("path")
-    )))
-    .fetch_all(p.db.pool())
-    .await?;
-    let mut out: Vec<(String, i64)> = LIFECYCLE.iter().map(|s| (s.to_string(), 0)).collect();
-    for r in rows {
-        let s: Option<String> = r.try_get("s")?;
-        let n: i64 = r.try_get("n")?;
-        if let Some(slot) = out
-            .iter_mut()
-            .find(|(k, _)| Some(k.as_str()) == s.as_deref())
-        {
-            slot.1 = n;
-        }
-    }
-    Ok(out)
 }
 
 /// A company by its code, unscoped (command line).

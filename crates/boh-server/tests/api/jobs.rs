@@ -153,3 +153,55 @@ async fn due_schedule_fires_once(app: TestApp) {
     // Not due any more.
     assert_eq!(jobs::tick_schedules(&app.platform).await.unwrap(), 0);
 }
+
+both!(named_locks_have_one_holder_and_expire);
+
+/// Database locks: one holder at a time across instances, renewable by the holder, free again
+/// after release or expiry.
+async fn named_locks_have_one_holder_and_expire(app: TestApp) {
+    let p = &app.platform;
+    assert!(jobs::try_lock(p, "nightly", "a", 60).await.expect("lock"));
+    assert!(
+        !jobs::try_lock(p, "nightly", "b", 60).await.expect("lock"),
+        "b must not take a held lock"
+    );
+    assert!(
+        jobs::try_lock(p, "nightly", "a", 60).await.expect("renew"),
+        "the holder renews"
+    );
+    jobs::unlock(p, "nightly", "b")
+        .await
+        .expect("unlock by non-holder is a no-op");
+    assert!(!jobs::try_lock(p, "nightly", "b", 60).await.expect("lock"));
+    jobs::unlock(p, "nightly", "a").await.expect("unlock");
+    assert!(
+        jobs::try_lock(p, "nightly", "b", 60)
+            .await
+            .expect("lock after release")
+    );
+    // An expired lock is taken over.
+    app.exec("UPDATE locks SET expires_at = 0 WHERE name = 'nightly'")
+        .await;
+    assert!(
+        jobs::try_lock(p, "nightly", "c", 60)
+            .await
+            .expect("lock after expiry")
+    );
+    // Concurrent claimants: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let p = p.clone();
+        tasks.push(tokio::spawn(async move {
+            jobs::try_lock(&p, "race", &format!("w{i}"), 60)
+                .await
+                .expect("lock")
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        if t.await.expect("task") {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
