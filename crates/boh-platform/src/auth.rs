@@ -244,14 +244,7 @@ pub async fn session_actor(p: &Platform, session_id: &str) -> Result<Actor> {
 
 /// End a session.
 pub async fn logout(p: &Platform, session_id: &str) -> Result<()> {
-    let hash = sha256_hex(session_id.as_bytes());
-    crate::tx!(p.db, tx, {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
-        Ok::<_, PlatformError>(())
-    })
+    logout_hash(p, &sha256_hex(session_id.as_bytes())).await
 }
 
 /// Remove sessions past their end (a scheduled job).
