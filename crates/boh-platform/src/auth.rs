@@ -156,6 +156,7 @@ pub async fn login_session(
         actor: build_actor(p, u, None, AuthVia::System).await?,
         ip: ip.map(str::to_string),
         request_id: None,
+        idem: None,
     };
     crate::tx!(p.db, tx, {
         sqlx::query(
@@ -365,6 +366,7 @@ pub async fn login_token(
         actor: build_actor(p, u, None, AuthVia::System).await?,
         ip: ip.map(str::to_string),
         request_id: None,
+        idem: None,
     };
     let expires = now().micros() + p.settings.session_absolute_secs * 1_000_000;
     crate::tx!(p.db, tx, {
@@ -412,7 +414,7 @@ pub async fn create_token(
     }
     let expires = expires_in_days.map(|d| now().plus_secs(d * 86_400).micros());
     crate::tx!(p.db, tx, {
-        insert_token(
+        let issued = insert_token(
             tx,
             ctx,
             &ctx.actor.user_id,
@@ -420,7 +422,18 @@ pub async fn create_token(
             &name,
             expires,
         )
-        .await
+        .await?;
+        // A token's secret is shown once and never stored: a replay is told which token the
+        // key created, not the secret.
+        let replay = json!({"error": {
+            "code": "token_already_issued",
+            "message": format!(
+                "this idempotency key already created token {} ({}…); its secret is shown only once",
+                issued.info.id, issued.info.prefix
+            ),
+        }});
+        crate::idem::record(tx, ctx, 409, &replay.to_string()).await?;
+        Ok(issued)
     })
 }
 

@@ -1,4 +1,5 @@
-//! The context of one write: who, from where, under which request id (for the audit row).
+//! The context of one write: who, from where, under which request id (for the audit row), and
+//! the idempotency key the client sent (recorded in the write's own transaction).
 
 use boh_kernel::Actor;
 
@@ -7,6 +8,9 @@ pub struct Ctx {
     pub actor: Actor,
     pub ip: Option<String>,
     pub request_id: Option<String>,
+    /// Set by the API edge when the request carries an `Idempotency-Key`; the use case calls
+    /// [`crate::idem::record`] inside its transaction, so the key and the effect commit together.
+    pub idem: Option<crate::idem::IdemKey>,
 }
 
 impl Ctx {
@@ -15,6 +19,7 @@ impl Ctx {
             actor,
             ip: None,
             request_id: None,
+            idem: None,
         }
     }
 

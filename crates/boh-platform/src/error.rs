@@ -40,6 +40,10 @@ pub enum PlatformError {
     },
     #[error("the idempotency key was already used with a different request")]
     IdempotencyMismatch,
+    /// A concurrent request with the same idempotency key committed first; this attempt was
+    /// rolled back and the edge answers with the first request's response.
+    #[error("a request with this idempotency key was applied concurrently")]
+    IdempotencyRace,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
@@ -58,6 +62,7 @@ impl PlatformError {
             PlatformError::Validation(_) => "validation_failed",
             PlatformError::Conflict { .. } => "conflict",
             PlatformError::IdempotencyMismatch => "idempotency_key_reused",
+            PlatformError::IdempotencyRace => "idempotency_conflict",
             PlatformError::Db(_) | PlatformError::Internal(_) => "internal",
         }
     }

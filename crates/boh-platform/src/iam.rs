@@ -464,6 +464,7 @@ pub async fn create_user_with_grant(
         if let Some((role, node)) = &initial {
             insert_grant(tx, ctx, &new_id(), &id, &username, role, node).await?;
         }
+        crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
     fetch_user(p, &id).await?.ok_or(PlatformError::NotFound)
@@ -714,6 +715,7 @@ pub async fn create_role(p: &Platform, ctx: &Ctx, input: RoleInput) -> Result<Ro
             },
         )
         .await?;
+        crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
     get_role(p, &ctx.actor, &id).await
@@ -928,6 +930,7 @@ pub async fn create_grant(p: &Platform, ctx: &Ctx, input: NewGrant) -> Result<Gr
     let id = new_id();
     crate::tx!(p.db, tx, {
         insert_grant(tx, ctx, &id, &user.id, &user.username, &role, &node).await?;
+        crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
     Ok(get_grant(p, &ctx.actor, &id).await?.0)

@@ -67,6 +67,23 @@ fn ser_instant<S: serde::Serializer>(v: &i64, s: S) -> std::result::Result<S::Ok
     s.serialize_str(&boh_kernel::Instant(*v).rfc3339())
 }
 
+/// A node as the API shows it: every field plus `name`, the English name.
+#[derive(Debug, Serialize)]
+pub struct NodeView<'a> {
+    pub name: &'a str,
+    #[serde(flatten)]
+    pub node: &'a OrgNode,
+}
+
+impl<'a> From<&'a OrgNode> for NodeView<'a> {
+    fn from(node: &'a OrgNode) -> Self {
+        NodeView {
+            name: &node.name_en,
+            node,
+        }
+    }
+}
+
 impl OrgNode {
     /// The name in the given UI language.
     pub fn name(&self, locale: &str) -> &str {
@@ -524,6 +541,7 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
             &json!({ "id": node.id, "kind": node.kind, "code": node.code }),
         )
         .await?;
+        crate::idem::record_created(tx, ctx, &NodeView::from(&node)).await?;
         Ok::<_, PlatformError>(())
     })?;
     Ok(node)

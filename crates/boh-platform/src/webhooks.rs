@@ -163,6 +163,7 @@ pub async fn create(
             },
         )
         .await?;
+        crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
     Ok(CreatedSubscription {

@@ -41,7 +41,7 @@ pub fn status_of(e: &PlatformError) -> StatusCode {
         PlatformError::Validation(_) | PlatformError::IdempotencyMismatch => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        PlatformError::Conflict { .. } => StatusCode::CONFLICT,
+        PlatformError::Conflict { .. } | PlatformError::IdempotencyRace => StatusCode::CONFLICT,
         PlatformError::Db(_) | PlatformError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -87,6 +87,7 @@ impl FromRequestParts<AppState> for ApiActor {
             actor,
             ip: client_ip(parts),
             request_id: request_id(parts),
+            idem: None,
         }))
     }
 }
@@ -123,6 +124,7 @@ impl FromRequestParts<AppState> for PageActor {
                 actor,
                 ip: client_ip(parts),
                 request_id: request_id(parts),
+                idem: None,
             })),
             _ => Err(LoginRedirect(login)),
         }

@@ -7,6 +7,7 @@ use crate::common::TestApp;
 
 both!(replay_returns_the_first_response);
 both!(concurrent_duplicates_create_once);
+both!(token_secret_is_never_replayed);
 
 fn store(parent: &str, code: &str) -> Value {
     json!({"parent_id": parent, "code": code, "name": format!("Store {code}"), "format": "express"})
@@ -143,27 +144,20 @@ async fn concurrent_duplicates_create_once(app: TestApp) {
                 .json(&body);
             set.spawn(req.send());
         }
+        // The key commits with the store, so every duplicate that lost the race answers the
+        // winner's response.
         let mut created = Vec::new();
-        let mut conflicts = 0;
         while let Some(r) = set.join_next().await {
             let r = r.expect("request task");
-            match r.status {
-                201 => created.push(r.json()),
-                409 => {
-                    assert_eq!(r.error_code(), "conflict");
-                    conflicts += 1;
-                }
-                other => panic!(
-                    "round {round}: concurrent duplicate answered {other} (expected 201 or 409): {}",
-                    r.text()
-                ),
-            }
+            assert_eq!(
+                r.status,
+                201,
+                "round {round}: a concurrent duplicate: {}",
+                r.text()
+            );
+            created.push(r.json());
         }
-        assert!(
-            !created.is_empty(),
-            "at least one request creates the store"
-        );
-        assert_eq!(created.len() + conflicts, 8);
+        assert_eq!(created.len(), 8);
         for c in &created {
             assert_eq!(c, &created[0], "every 201 is the same store");
         }
@@ -181,4 +175,39 @@ async fn concurrent_duplicates_create_once(app: TestApp) {
         r.assert_status(201);
         assert_eq!(r.json(), created[0]);
     }
+}
+
+async fn token_secret_is_never_replayed(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    let grant = app.grant_id("admin").await;
+    let body = json!({"name": "pos-bridge", "grant_id": grant});
+    let r1 = app
+        .post_json(
+            "/api/v1/tokens",
+            &admin,
+            body.clone(),
+            &[("idempotency-key", "t1")],
+        )
+        .await;
+    r1.assert_status(201);
+    let secret = r1.json()["token"].as_str().expect("token").to_string();
+    let tokens = app.count("api_tokens").await;
+
+    let r2 = app
+        .post_json("/api/v1/tokens", &admin, body, &[("idempotency-key", "t1")])
+        .await;
+    r2.assert_status(409);
+    assert_eq!(r2.error_code(), "token_already_issued");
+    assert!(
+        !r2.text().contains(&secret),
+        "the replay never shows the secret"
+    );
+    assert_eq!(app.count("api_tokens").await, tokens, "no second token");
+    let stored = app
+        .scalar_i64(&format!(
+            "SELECT COUNT(*) FROM idempotency_keys WHERE response LIKE '%{}%'",
+            &secret[4..20]
+        ))
+        .await;
+    assert_eq!(stored, 0, "the secret is not stored with the key");
 }

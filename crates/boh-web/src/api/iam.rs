@@ -79,7 +79,9 @@ async fn create_user(
         &headers,
         "create_user",
         body,
-        async |input: NewUser| iam::create_user(&state.platform, &ctx, input).await,
+        async |input: NewUser, ctx: boh_platform::Ctx| {
+            iam::create_user(&state.platform, &ctx, input).await
+        },
     )
     .await
 }
@@ -185,7 +187,9 @@ async fn create_role(
         &headers,
         "create_role",
         body,
-        async |input: RoleInput| iam::create_role(&state.platform, &ctx, input).await,
+        async |input: RoleInput, ctx: boh_platform::Ctx| {
+            iam::create_role(&state.platform, &ctx, input).await
+        },
     )
     .await
 }
@@ -256,7 +260,9 @@ async fn create_grant(
         &headers,
         "create_grant",
         body,
-        async |input: NewGrant| iam::create_grant(&state.platform, &ctx, input).await,
+        async |input: NewGrant, ctx: boh_platform::Ctx| {
+            iam::create_grant(&state.platform, &ctx, input).await
+        },
     )
     .await
 }
@@ -313,7 +319,7 @@ async fn create_token(
         &headers,
         "create_token",
         body,
-        async |t: NewToken| {
+        async |t: NewToken, ctx: boh_platform::Ctx| {
             auth::create_token(
                 &state.platform,
                 &ctx,

@@ -121,9 +121,11 @@ pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
     })
 }
 
-/// Run a create with `Idempotency-Key` support: the first response is stored, a replay with the
-/// same body gets it again (with `idempotent-replayed: true`), a replay with another body is
-/// refused with 422.
+/// Run a create with `Idempotency-Key` support. The use case gets a [`Ctx`] carrying the key
+/// and records it in its own transaction ([`idem::record_created`]), so the key commits with
+/// the effect. A replay with the same body gets the stored response (with
+/// `idempotent-replayed: true`); a replay with another body is refused with 422; a concurrent
+/// duplicate that lost the race answers the winner's response.
 pub async fn create<T, R, F>(
     state: &AppState,
     ctx: &Ctx,
@@ -135,51 +137,76 @@ pub async fn create<T, R, F>(
 where
     T: DeserializeOwned,
     R: Serialize,
-    F: AsyncFnOnce(T) -> Result<R, PlatformError>,
+    F: AsyncFnOnce(T, Ctx) -> Result<R, PlatformError>,
 {
     let input: T = match parse_body(&body) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let Some(key) = key else {
-        return match f(input).await {
+    let Some(raw_key) = headers.get("idempotency-key") else {
+        return match f(input, ctx.clone()).await {
             Ok(v) => (StatusCode::CREATED, Json(v)).into_response(),
             Err(e) => ApiError(e).into_response(),
         };
     };
+    let key = match raw_key
+        .to_str()
+        .map_err(|_| PlatformError::invalid("Idempotency-Key", "must be printable ASCII"))
+        .and_then(|k| idem::IdemKey::new(k, route, &body))
+    {
+        Ok(k) => k,
+        Err(e) => return ApiError(e).into_response(),
+    };
     let p = &state.platform;
-    let hash = boh_platform::util::sha256_hex(&[route.as_bytes(), b"\n", &body].concat());
-    match idem::claim(p, &ctx.actor.user_id, &key, route, &hash).await {
-        Err(e) => ApiError(e).into_response(),
-        Ok(idem::Claim::Replay(stored)) => {
-            let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-            let mut r =
-                (status, [("content-type", "application/json")], stored.body).into_response();
-            r.headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            r
-        }
-        Ok(idem::Claim::New) => match f(input).await {
-            Ok(v) => {
-                let text = serde_json::to_string(&v).unwrap_or_else(|_| "{}".into());
-                if let Err(e) = idem::complete(p, &ctx.actor.user_id, &key, 201, &text).await {
-                    tracing::error!("storing idempotent response: {e}");
+    let user = ctx.actor.user_id.clone();
+    match idem::lookup(p, &user, &key).await {
+        Err(e) => return ApiError(e).into_response(),
+        Ok(Some(stored)) => return replay(stored),
+        Ok(None) => {}
+    }
+    let mut keyed = ctx.clone();
+    keyed.idem = Some(key.clone());
+    match f(input, keyed).await {
+        Ok(v) => {
+            let text = serde_json::to_string(&v).unwrap_or_else(|_| "{}".into());
+            // Every keyed use case records its key in its own transaction; a missing record
+            // is a bug in that use case, so say so loudly (and store it now).
+            match idem::complete(p, &user, &key, 201, &text).await {
+                Ok(idem::Completion::WasMissing) => {
+                    tracing::error!(route, "use case did not record its idempotency key");
                 }
-                (
-                    StatusCode::CREATED,
-                    [("content-type", "application/json")],
-                    text,
-                )
-                    .into_response()
+                Ok(_) => {}
+                Err(e) => tracing::error!(route, "storing an idempotent response: {e}"),
             }
-            Err(e) => {
-                let _ = idem::release(p, &ctx.actor.user_id, &key).await;
-                ApiError(e).into_response()
-            }
+            (
+                StatusCode::CREATED,
+                [("content-type", "application/json")],
+                text,
+            )
+                .into_response()
+        }
+        // A concurrent duplicate may have committed first, so this attempt failed on the key
+        // itself or on a uniqueness rule of the effect: then the answer is the winner's.
+        Err(e) => match idem::lookup(p, &user, &key).await {
+            Ok(Some(stored)) => replay(stored),
+            _ => ApiError(e).into_response(),
         },
     }
+}
+
+/// Answer a stored idempotent response again.
+fn replay(stored: idem::Stored) -> Response {
+    if stored.status == 0 {
+        return envelope(
+            StatusCode::CONFLICT,
+            "idempotency_in_progress",
+            "a request with this idempotency key was applied and its response is being stored; retry shortly",
+            Vec::new(),
+        );
+    }
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut r = (status, [("content-type", "application/json")], stored.body).into_response();
+    r.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    r
 }

@@ -105,7 +105,7 @@ async fn create_store(
         &headers,
         "create_store",
         body,
-        async |mut input: NewNode| {
+        async |mut input: NewNode, ctx: boh_platform::Ctx| {
             input.kind = "store".into();
             org::create(&state.platform, &ctx, input)
                 .await
@@ -167,7 +167,7 @@ async fn create_node(
         &headers,
         "create_node",
         body,
-        async |input: NewNode| {
+        async |input: NewNode, ctx: boh_platform::Ctx| {
             org::create(&state.platform, &ctx, input)
                 .await
                 .map(NodeOut::from)

@@ -56,7 +56,9 @@ async fn create_webhook(
         &headers,
         "create_webhook",
         body,
-        async |input: NewSubscription| webhooks::create(&state.platform, &ctx, input).await,
+        async |input: NewSubscription, ctx: boh_platform::Ctx| {
+            webhooks::create(&state.platform, &ctx, input).await
+        },
     )
     .await
 }

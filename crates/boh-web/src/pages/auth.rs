@@ -186,6 +186,7 @@ pub async fn set_language(
             actor,
             ip: client_ip(&parts),
             request_id: crate::extract::request_id(&parts),
+            idem: None,
         };
         if let Err(e) = boh_platform::iam::set_locale(&state.platform, &ctx, locale).await {
             return super::error_page(e);
