@@ -71,6 +71,16 @@ impl Actor {
             .any(|g| g.permissions.contains(perm) && path.starts_with(g.path.as_str()))
     }
 
+    /// True when some grant gives `perm` on the node at `path` or anywhere below it: for
+    /// records shared by a whole subtree, such as a company's item catalogue, which every store
+    /// of the company reads.
+    pub fn allows_within(&self, perm: &str, path: &str) -> bool {
+        self.grants.iter().any(|g| {
+            g.permissions.contains(perm)
+                && (path.starts_with(g.path.as_str()) || g.path.starts_with(path))
+        })
+    }
+
     /// True when the actor holds `perm` anywhere.
     pub fn has_anywhere(&self, perm: &str) -> bool {
         self.grants.iter().any(|g| g.permissions.contains(perm))
@@ -188,6 +198,10 @@ mod tests {
         assert!(!a.allows("org.node.read", "/c/"));
         assert!(a.allows("x", "/c/r1/s1/"));
         assert!(!a.allows("x", "/c/r1/s2/"));
+        assert!(a.allows_within("x", "/c/"));
+        assert!(a.allows_within("x", "/c/r1/s1/"));
+        assert!(!a.allows_within("x", "/d/"));
+        assert!(!a.allows_within("x", "/c/r1/s2/"));
         assert_eq!(
             a.scope("org.node.read").prefixes,
             vec!["/c/r1/".to_string()]

@@ -16,6 +16,11 @@ pub const JOB_READ: &str = "job.read";
 pub const TENANT_CREATE: &str = "platform.tenant.create";
 pub const INVENTORY_MOVE_CREATE: &str = "inventory.move.create";
 pub const INVENTORY_READ: &str = "inventory.read";
+pub const INVENTORY_TRANSFER: &str = "inventory.transfer";
+pub const INVENTORY_COUNT: &str = "inventory.count";
+pub const INVENTORY_LOCATION: &str = "inventory.location.manage";
+pub const INVENTORY_CATALOG: &str = "inventory.catalog.manage";
+pub const INVENTORY_PERIOD: &str = "inventory.period.lock";
 pub const SALES_READ: &str = "sales.read";
 pub const FINANCE_READ: &str = "finance.read";
 pub const MAINTENANCE_WORK: &str = "maintenance.work_order.update";
@@ -65,6 +70,23 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "Post stock movements",
         "过账库存移动",
     ),
+    (
+        INVENTORY_TRANSFER,
+        "Request, ship and receive transfers",
+        "申请、发出和接收调拨",
+    ),
+    (INVENTORY_COUNT, "Count stock and post counts", "盘点并过账"),
+    (
+        INVENTORY_LOCATION,
+        "Edit par levels, storage areas and stock policy of a location",
+        "编辑地点的标准库存、库位和库存策略",
+    ),
+    (
+        INVENTORY_CATALOG,
+        "Manage items, recipes, suppliers and prices",
+        "管理物料、配方、供应商和价格",
+    ),
+    (INVENTORY_PERIOD, "Lock inventory periods", "锁定库存期间"),
     (SALES_READ, "View sales", "查看销售"),
     (FINANCE_READ, "View finance", "查看财务"),
     (

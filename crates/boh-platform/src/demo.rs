@@ -532,6 +532,63 @@ pub async fn ensure_builtin_roles(tx: &mut AnyConnection, company_id: &str) -> R
     Ok(())
 }
 
+/// Bring the built-in roles of every company up to this build's definitions (a new release may
+/// add permissions to them). Holders see the change on their next request. Returns how many
+/// roles changed.
+pub async fn sync_builtin_roles(p: &Platform) -> Result<u64> {
+    let rows = sqlx::query("SELECT id, code, permissions FROM roles WHERE builtin = 1")
+        .fetch_all(p.db.pool())
+        .await?;
+    let mut stale: Vec<(String, String)> = Vec::new();
+    for r in &rows {
+        let code: String = r.try_get("code")?;
+        let current: String = r.try_get("permissions")?;
+        if let Some((_, _, _, perms)) = BUILTIN_ROLES.iter().find(|(c, ..)| *c == code) {
+            let wanted = perms.join(" ");
+            if wanted != current {
+                stale.push((r.try_get("id")?, wanted));
+            }
+        }
+    }
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    let ctx = Ctx::system();
+    let t = now().micros();
+    crate::tx!(p.db, tx, {
+        for (id, wanted) in &stale {
+            sqlx::query("UPDATE roles SET permissions = $1, updated_at = $2 WHERE id = $3")
+                .bind(wanted)
+                .bind(t)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE users SET auth_version = auth_version + 1 WHERE id IN \
+                 (SELECT user_id FROM grants WHERE role_id = $1)",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            audit::append(
+                tx,
+                &ctx,
+                Change {
+                    action: "iam.role.sync",
+                    entity_type: "role",
+                    entity_id: id,
+                    org_path: None,
+                    before: None,
+                    after: Some(json!({ "permissions": wanted })),
+                },
+            )
+            .await?;
+        }
+        Ok::<_, PlatformError>(())
+    })?;
+    Ok(stale.len() as u64)
+}
+
 /// Create a company with its built-in roles and an administrator. Used by `boh company add`.
 pub async fn bootstrap_company(
     p: &Platform,

@@ -38,6 +38,14 @@ pub enum PlatformError {
         field: Option<String>,
         message: String,
     },
+    /// A business rule refuses the request in the current state (insufficient stock, a
+    /// document in the wrong status, a locked period, ...), with a stable code of its own.
+    #[error("{message}")]
+    Refused {
+        code: &'static str,
+        message: String,
+        fields: Vec<FieldError>,
+    },
     #[error("the idempotency key was already used with a different request")]
     IdempotencyMismatch,
     /// A concurrent request with the same idempotency key committed first; this attempt was
@@ -61,6 +69,7 @@ impl PlatformError {
             PlatformError::Throttled { .. } => "throttled",
             PlatformError::Validation(_) => "validation_failed",
             PlatformError::Conflict { .. } => "conflict",
+            PlatformError::Refused { code, .. } => code,
             PlatformError::IdempotencyMismatch => "idempotency_key_reused",
             PlatformError::IdempotencyRace => "idempotency_conflict",
             PlatformError::Db(_) | PlatformError::Internal(_) => "internal",
@@ -69,6 +78,15 @@ impl PlatformError {
 
     pub fn invalid(field: &str, message: impl Into<String>) -> PlatformError {
         PlatformError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A business-rule refusal with its own stable code.
+    pub fn refused(code: &'static str, message: impl Into<String>) -> PlatformError {
+        PlatformError::Refused {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> PlatformError {

@@ -37,13 +37,22 @@ struct Foreign {
     webhook: String,
     delivery: String,
     job: String,
+    /// An item and a category of another company.
+    other_item: String,
+    other_category: String,
+    /// A stock document and a storage area at S002.
+    s002_doc: String,
+    s002_area: String,
 }
 
 impl Foreign {
     /// The id substituted for a path parameter; None for an unknown name.
     fn path_param(&self, name: &str) -> Option<&str> {
         Some(match name {
-            "store_id" | "node_id" => &self.s002,
+            "store_id" | "node_id" | "location_id" => &self.s002,
+            "item_id" => &self.other_item,
+            "category_id" => &self.other_category,
+            "document_id" => &self.s002_doc,
             "user_id" => &self.m2_user,
             "grant_id" => &self.m2_grant,
             "role_id" => &self.admin_role,
@@ -60,7 +69,10 @@ impl Foreign {
         Some(match name {
             // A region is a valid parent kind, so only scope can refuse it.
             "parent_id" | "company_id" => &self.r_north,
-            "org_node_id" | "node_id" | "store_id" => &self.s002,
+            "org_node_id" | "node_id" | "store_id" | "location_id" => &self.s002,
+            "item_id" => &self.other_item,
+            "category_id" => &self.other_category,
+            "storage_area_id" => &self.s002_area,
             "user_id" => &self.m2_user,
             "role_id" => &self.admin_role,
             "grant_id" => &self.m2_grant,
@@ -286,6 +298,43 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, i64> {
             "SELECT COUNT(*) FROM idempotency_keys",
         ),
         ("login_throttle rows", "SELECT COUNT(*) FROM login_throttle"),
+        ("inv_items rows", "SELECT COUNT(*) FROM inv_items"),
+        (
+            "inv_items versions",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM inv_items",
+        ),
+        ("inv_categories rows", "SELECT COUNT(*) FROM inv_categories"),
+        (
+            "inv_categories max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM inv_categories",
+        ),
+        ("inv_docs rows", "SELECT COUNT(*) FROM inv_docs"),
+        ("inv_movements rows", "SELECT COUNT(*) FROM inv_movements"),
+        (
+            "inv_stock total",
+            "SELECT CAST(COALESCE(SUM(qty), 0) AS BIGINT) FROM inv_stock",
+        ),
+        (
+            "inv_storage_areas rows",
+            "SELECT COUNT(*) FROM inv_storage_areas",
+        ),
+        (
+            "inv_item_locations rows",
+            "SELECT COUNT(*) FROM inv_item_locations",
+        ),
+        (
+            "inv_item_locations max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM inv_item_locations",
+        ),
+        (
+            "inv_location_settings rows",
+            "SELECT COUNT(*) FROM inv_location_settings",
+        ),
+        (
+            "inv_period_locks rows",
+            "SELECT COUNT(*) FROM inv_period_locks",
+        ),
+        ("inv_lots rows", "SELECT COUNT(*) FROM inv_lots"),
     ];
     let mut out = BTreeMap::new();
     for (name, sql) in queries {
@@ -348,7 +397,80 @@ async fn setup(app: &TestApp) -> Foreign {
         .expect("a delivery")
         .to_string();
 
+    // Inventory: an item and category of another company; a document and an area at S002.
+    let co2 = boh_platform::demo::bootstrap_company(
+        &app.platform,
+        "OTHER",
+        "其他公司",
+        "Other Co",
+        "other.admin",
+        "other-company-password-1",
+    )
+    .await
+    .expect("second company");
+    let sys = boh_platform::Ctx::system();
+    let other_category = boh_inventory::catalog::upsert_category(
+        &app.platform,
+        &sys,
+        boh_inventory::catalog::NewCategory {
+            company_id: Some(co2.clone()),
+            code: "OC".into(),
+            name: Some("Other category".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("other category")
+    .id;
+    let other_item = boh_inventory::catalog::create_item(
+        &app.platform,
+        &sys,
+        boh_inventory::catalog::ItemInput {
+            company_id: Some(co2),
+            code: "OI".into(),
+            name: Some("Other item".into()),
+            base_unit: Some("kg".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("other item")
+    .id;
+    let r = app
+        .post_json(
+            "/api/v1/items",
+            &admin,
+            json!({"code": "WALK", "name": "Walker item", "base_unit": "kg"}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let r = app
+        .post_json(
+            "/api/v1/stock/documents",
+            &admin,
+            json!({"location_id": s002, "kind": "receipt", "lines": [{"item_code": "WALK", "qty": "5", "unit_cost": "2"}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let s002_doc = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            &format!("/api/v1/locations/{s002}/storage-areas"),
+            &admin,
+            json!({"code": "COLD", "name": "Walk-in"}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let s002_area = r.json()["id"].as_str().unwrap().to_string();
+
     Foreign {
+        other_item,
+        other_category,
+        s002_doc,
+        s002_area,
         s002,
         r_north: app.node_id("R-NORTH").await,
         m2_user: app.user_id("manager.s002").await,

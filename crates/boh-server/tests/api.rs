@@ -16,6 +16,8 @@ mod health;
 mod idempotency;
 #[path = "api/instances.rs"]
 mod instances;
+#[path = "api/inventory.rs"]
+mod inventory;
 #[path = "api/jobs.rs"]
 mod jobs;
 #[path = "api/limits.rs"]

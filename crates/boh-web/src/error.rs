@@ -41,7 +41,9 @@ pub fn status_of(e: &PlatformError) -> StatusCode {
         PlatformError::Validation(_) | PlatformError::IdempotencyMismatch => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        PlatformError::Conflict { .. } | PlatformError::IdempotencyRace => StatusCode::CONFLICT,
+        PlatformError::Conflict { .. }
+        | PlatformError::IdempotencyRace
+        | PlatformError::Refused { .. } => StatusCode::CONFLICT,
         PlatformError::Db(_) | PlatformError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -79,6 +81,9 @@ impl IntoResponse for ApiError {
                 ("internal error".to_string(), Vec::new())
             }
             PlatformError::Validation(f) => ("invalid input: see fields".to_string(), f.clone()),
+            PlatformError::Refused {
+                message, fields, ..
+            } => (message.clone(), fields.clone()),
             PlatformError::Forbidden(perm) => {
                 tracing::warn!(target: "boh::security", permission = %perm, "request denied: missing permission");
                 (self.0.to_string(), Vec::new())

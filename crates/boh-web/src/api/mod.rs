@@ -23,8 +23,10 @@ use crate::state::AppState;
 pub mod audit;
 pub mod auth;
 pub mod iam;
+pub mod items;
 pub mod jobs;
 pub mod org;
+pub mod stock;
 pub mod system;
 pub mod webhooks;
 
@@ -59,6 +61,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(audit::router())
         .merge(jobs::router())
+        .merge(items::router())
+        .merge(stock::router())
         .merge(system::router())
 }
 
