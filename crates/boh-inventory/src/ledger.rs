@@ -48,6 +48,7 @@ pub const MOVEMENT_KINDS: &[&str] = &[
     "transfer_out",
     "transfer_in",
     "return",
+    "revaluation",
 ];
 
 /// Kinds of document a user may post directly (transfers, counts and sales post their own).
@@ -404,7 +405,7 @@ pub async fn post_in(
     for (i, line) in doc.lines.iter().enumerate() {
         let line_no = i as i64 + 1;
         let item = &line.item;
-        if line.qty == 0 {
+        if line.qty == 0 && line.kind != "revaluation" {
             errors.push(FieldError::new(
                 &format!("{}.qty", line.field),
                 "must not be zero",
@@ -510,8 +511,9 @@ pub async fn post_in(
             if consumed {
                 consumed_qty += q;
             }
+            let qty_before = st.qty;
             let new_qty = st.qty + q;
-            let went_negative = new_qty < 0 || lot_after < 0;
+            let went_negative = (new_qty < 0 || lot_after < 0) && q < 0;
             if went_negative && policy == NegativePolicy::Forbid {
                 let have = Qty(st.qty.min(lot_before).max(0)).to_text();
                 let lot_note = item_lots
@@ -532,10 +534,24 @@ pub async fn post_in(
             }
             st.qty = new_qty;
             st.value += value;
-            if st.qty > 0 {
-                st.last_cost = unit_cost(st.value, st.qty);
-            } else if q > 0 && value != 0 {
-                st.last_cost = unit_cost(value, q);
+            // An increase into negative stock: what left at the old cost is re-valued at this
+            // increase's cost, in a movement of its own (quantity 0), so the average cost stays
+            // meaningful and the variance is visible to finance.
+            let mut reval = 0;
+            if q > 0 && qty_before < 0 && !consumed && value != 0 {
+                let cost = unit_cost(value, q);
+                let desired = value_at(new_qty, cost);
+                reval = desired - st.value;
+                st.value = desired;
+            }
+            // The cost used for stock that goes out beyond what is on hand: the average after
+            // the last increase. Decreases never change it, so a tiny remainder cannot inflate it.
+            if q > 0 {
+                if st.qty > 0 {
+                    st.last_cost = unit_cost(st.value, st.qty);
+                } else if value != 0 {
+                    st.last_cost = unit_cost(value, q);
+                }
             }
             if st.qty < 0 {
                 st.negative_since.get_or_insert(t);
@@ -546,7 +562,7 @@ pub async fn post_in(
             pieces.push(Piece {
                 line_no,
                 item_id: item.id.clone(),
-                lot_id,
+                lot_id: lot_id.clone(),
                 kind: line.kind,
                 qty: q,
                 value,
@@ -555,6 +571,20 @@ pub async fn post_in(
                 went_negative,
                 consumed,
             });
+            if reval != 0 {
+                pieces.push(Piece {
+                    line_no,
+                    item_id: item.id.clone(),
+                    lot_id,
+                    kind: "revaluation",
+                    qty: 0,
+                    value: reval,
+                    reason: Some("negative stock filled".into()),
+                    reverses_id: None,
+                    went_negative: false,
+                    consumed: false,
+                });
+            }
         }
     }
     if !errors.is_empty() {
@@ -1969,4 +1999,67 @@ pub async fn check(p: &Platform) -> Result<CheckReport> {
         ));
     }
     Ok(rep)
+}
+
+/// Stock totals of one location.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LocationSummary {
+    pub location_id: String,
+    /// Stock value in minor units.
+    pub value: i64,
+    /// Items with stock on hand (non-zero).
+    pub items: i64,
+    /// Items below their minimum (or par).
+    pub low: i64,
+    /// Items with negative on-hand.
+    pub negative: i64,
+}
+
+/// Totals per location the actor may read (one aggregate query).
+pub async fn summary_by_location(p: &Platform, actor: &Actor) -> Result<Vec<LocationSummary>> {
+    let scope = actor.scope(perm::INVENTORY_READ);
+    let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT v.location_id, CAST(COALESCE(SUM(v.value), 0) AS BIGINT) AS value, \
+         CAST(COALESCE(SUM(CASE WHEN v.qty <> 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS items, \
+         CAST(COALESCE(SUM(CASE WHEN COALESCE(il.min_qty, il.par_qty) IS NOT NULL AND v.qty < COALESCE(il.min_qty, il.par_qty) THEN 1 ELSE 0 END), 0) AS BIGINT) AS low, \
+         CAST(COALESCE(SUM(CASE WHEN v.qty < 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS negative \
+         FROM inv_valuation v LEFT JOIN inv_item_locations il ON il.location_id = v.location_id AND il.item_id = v.item_id \
+         WHERE {} GROUP BY v.location_id",
+        scope.sql("v.location_path")
+    )))
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LocationSummary {
+                location_id: r.try_get("location_id")?,
+                value: r.try_get("value")?,
+                items: r.try_get("items")?,
+                low: r.try_get("low")?,
+                negative: r.try_get("negative")?,
+            })
+        })
+        .collect()
+}
+
+/// Lot codes by lot id (for showing movements the caller may already read).
+pub async fn lot_codes(p: &Platform, lot_ids: &[String]) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for chunk in lot_ids.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT id, lot_code FROM inv_lots WHERE id IN ({})",
+            in_placeholders(chunk.len(), 1)
+        );
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(p.db.pool()).await? {
+            out.insert(r.try_get("id")?, r.try_get("lot_code")?);
+        }
+    }
+    Ok(out)
 }

@@ -22,6 +22,7 @@
 //!   `NotFound`.
 
 pub mod catalog;
+pub mod demo;
 
 pub mod ledger;
 pub mod location;

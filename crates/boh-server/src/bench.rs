@@ -194,6 +194,7 @@ async fn api_read(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 database_url: db,
                 bind: "127.0.0.1:0".into(),
                 demo: true,
+                demo_size: None,
                 demo_password: Some(password.clone()),
                 run_worker: false,
                 ..Default::default()

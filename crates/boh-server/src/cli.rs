@@ -201,6 +201,7 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 database_url: db.database_url.clone(),
                 bind,
                 demo,
+                demo_size: Some(boh_inventory::demo::DemoSize::Full),
                 demo_password: std::env::var("BOH_DEMO_PASSWORD")
                     .ok()
                     .filter(|p| !p.is_empty()),

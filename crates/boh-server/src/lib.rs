@@ -17,6 +17,9 @@ pub struct Settings {
     pub database_url: String,
     pub bind: String,
     pub demo: bool,
+    /// How much demo data the business modules add: the whole catalogue with half a year of
+    /// history (`boh serve --demo`), a small catalogue, or none (most tests).
+    pub demo_size: Option<boh_inventory::demo::DemoSize>,
     pub demo_password: Option<String>,
     pub secure_cookies: bool,
     pub run_worker: bool,
@@ -29,6 +32,7 @@ impl Default for Settings {
             database_url: "sqlite://boh.db".into(),
             bind: "127.0.0.1:8080".into(),
             demo: false,
+            demo_size: Some(boh_inventory::demo::DemoSize::Full),
             demo_password: None,
             secure_cookies: false,
             run_worker: true,
@@ -74,6 +78,30 @@ pub fn job_registry() -> jobs::Registry {
     r
 }
 
+/// Demo data of the business modules, on top of the platform's demo chain.
+pub async fn seed_modules(
+    platform: &Platform,
+    size: boh_inventory::demo::DemoSize,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let company = boh_platform::demo::demo_id("company");
+    let items = boh_inventory::demo::seed_catalog(platform, &company, size).await?;
+    let f = boh_platform::org::NodeFilter {
+        kind: Some("store,warehouse,central_kitchen".into()),
+        limit: Some(500),
+        ..Default::default()
+    };
+    let (sites, _) = boh_platform::org::list(platform, &boh_kernel::Actor::system(), &f).await?;
+    let docs = boh_inventory::demo::seed_history(platform, &sites, &items, size, 180).await?;
+    tracing::info!(
+        items = items.len(),
+        documents = docs,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo inventory seeded"
+    );
+    Ok(())
+}
+
 /// A built application, listening, ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -96,6 +124,9 @@ impl Application {
                 None => (boh_platform::util::random_token(12), true),
             };
             if boh_platform::demo::seed(&platform, &password).await? {
+                if let Some(size) = settings.demo_size {
+                    seed_modules(&platform, size).await?;
+                }
                 demo_note = Some(if generated {
                     format!("demo data seeded; password for every demo user: {password}")
                 } else {

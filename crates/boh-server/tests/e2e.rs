@@ -216,6 +216,7 @@ async fn run_e2e(backend: &str, database_url: &str) {
         database_url: database_url.to_string(),
         bind: "127.0.0.1:0".into(),
         demo: true,
+        demo_size: None,
         demo_password: Some(DEMO_PASSWORD.into()),
         run_worker: false,
         ..Settings::default()

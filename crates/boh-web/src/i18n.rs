@@ -108,6 +108,48 @@ pub fn field_message(locale: &str, msg: &str) -> String {
             "该节点与用户不属于同一公司",
         ),
         ("the role belongs to another company", "该角色属于其他公司"),
+        ("must not be zero", "不能为零"),
+        (
+            "must be positive (the document kind says which way stock moves)",
+            "须为正数（单据类型决定出入库方向）",
+        ),
+        ("no such item", "没有此物料"),
+        ("no such location", "没有此地点"),
+        ("no such category", "没有此分类"),
+        ("item_id or item_code is required", "必须填写物料"),
+        ("is required for adjustments", "调整必须填写原因"),
+        ("cannot be in the future", "不能是未来日期"),
+        ("at least one line is required", "至少需要一行"),
+        (
+            "not enough stock for every line; nothing was posted",
+            "部分行库存不足，整张单据未过账",
+        ),
+        (
+            "only increases take a cost; decreases leave at the average cost",
+            "只有入库可填成本；出库按移动平均成本计价",
+        ),
+        (
+            "must be a non-negative amount with at most 6 decimals",
+            "须为非负金额，最多 6 位小数",
+        ),
+        (
+            "must be a positive number of base units",
+            "须为正数（基本单位数量）",
+        ),
+        (
+            "write each unit as: case = 12",
+            "每行写一个单位，如：case = 12",
+        ),
+        ("must be a whole number of days", "须为整数天数"),
+        (
+            "must be a unit code of 1 to 16 lowercase letters, digits, _ or -",
+            "单位编码须为 1–16 位小写字母、数字、_ 或 -",
+        ),
+        (
+            "may contain only letters, digits and - _ . /",
+            "只能包含字母、数字及 - _ . /",
+        ),
+        ("this document has been reversed already", "此单据已被冲销"),
     ];
     if let Some((_, zh)) = EXACT.iter().find(|(en, _)| *en == msg) {
         return (*zh).to_string();
@@ -135,7 +177,73 @@ pub fn field_message(locale: &str, msg: &str) -> String {
             return zh.replace("{}", mid);
         }
     }
+    // Messages with several values: `{}` in the English template, `{0}`, `{1}`, … in the
+    // Chinese one (Chinese word order differs).
+    let templates: &[(&str, &str)] = &[
+        (
+            "only {} {} of {} on hand at {}; cannot remove {}",
+            "{3} 的 {2} 仅有 {0} {1}，不能出库 {4}",
+        ),
+        (
+            "item {} has no conversion from {} to {}",
+            "物料 {0} 没有从 {1} 到 {2} 的换算",
+        ),
+        (
+            "item {} is lot-tracked: the lot is required",
+            "物料 {0} 按批次管理，必须填写批次",
+        ),
+        ("item {} is not lot-tracked", "物料 {0} 不按批次管理"),
+        ("item {} is inactive", "物料 {0} 已停用"),
+        ("item {} is not kept in stock", "物料 {0} 不设库存"),
+        ("item {} exists already", "物料 {0} 已存在"),
+        ("no item {}", "没有物料 {0}"),
+        ("no category {}", "没有分类 {0}"),
+        ("no lot {} of item {}", "物料 {1} 没有批次 {0}"),
+        ("code {} appears more than once", "编码 {0} 重复出现"),
+        ("barcode {} belongs to item {}", "条码 {0} 已属于物料 {1}"),
+        (
+            "inventory is locked through {}; post on a later date",
+            "库存已锁定至 {0}，请使用之后的日期",
+        ),
+        ("must be after {}", "须晚于 {0}"),
+        ("is required for waste: one of {}", "报损必须填写原因：{0}"),
+        ("quantity {}", "数量{0}"),
+    ];
+    for (en, zh) in templates {
+        if let Some(args) = match_template(en, msg) {
+            let mut out = (*zh).to_string();
+            for (i, a) in args.iter().enumerate() {
+                out = out.replace(&format!("{{{i}}}"), a);
+            }
+            // Nested messages ("quantity must be …") translate their tail too.
+            return out.replace("must be a decimal number such as 12.5", "须为数字，如 12.5");
+        }
+    }
     msg.to_string()
+}
+
+/// Match `msg` against a template with `{}` holes; the holes' contents in order.
+fn match_template<'a>(template: &str, msg: &'a str) -> Option<Vec<&'a str>> {
+    let parts: Vec<&str> = template.split("{}").collect();
+    let mut rest = msg.strip_prefix(parts.first()?)?;
+    let mut args = Vec::new();
+    for (i, lit) in parts.iter().enumerate().skip(1) {
+        let last = i + 1 == parts.len();
+        let at = if last {
+            if lit.is_empty() {
+                rest.len()
+            } else if rest.ends_with(lit) {
+                rest.len() - lit.len()
+            } else {
+                return None;
+            }
+        } else {
+            rest.find(lit)?
+        };
+        args.push(&rest[..at]);
+        rest = &rest[at + lit.len()..];
+    }
+    (rest.is_empty()).then_some(args)
 }
 
 #[cfg(test)]
@@ -154,6 +262,17 @@ mod field_tests {
             "编码 S001 在本公司已被使用"
         );
         assert_eq!(field_message("en", "is required"), "is required");
+        assert_eq!(
+            field_message(
+                "zh-CN",
+                "only 10 ea of BUN on hand at S001; cannot remove 11"
+            ),
+            "S001 的 BUN 仅有 10 ea，不能出库 11"
+        );
+        assert_eq!(
+            field_message("zh-CN", "quantity must be a decimal number such as 12.5"),
+            "数量须为数字，如 12.5"
+        );
         assert_eq!(field_message("zh-CN", "something new"), "something new");
     }
 }

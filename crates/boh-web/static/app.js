@@ -16,6 +16,20 @@
       document.body.classList.toggle("nav-open", toggle.open);
     });
   }
+  // The stock posting form: changing the document type redraws the form for that type while
+  // nothing is entered yet.
+  var kindSel = document.querySelector("#doc-form #f-kind");
+  if (kindSel) {
+    kindSel.addEventListener("change", function () {
+      var filled = Array.prototype.some.call(
+        document.querySelectorAll('#doc-form input[name^="item_"], #doc-form input[name^="qty_"]'),
+        function (el) { return el.value.trim() !== ""; });
+      if (filled) return;
+      var loc = document.querySelector("#doc-form #f-location");
+      location.href = "/inventory/documents/new?kind=" + encodeURIComponent(kindSel.value) +
+        (loc ? "&location_id=" + encodeURIComponent(loc.value) : "");
+    });
+  }
   // Confirmation for destructive buttons.
   document.querySelectorAll("[data-confirm]").forEach(function (el) {
     el.addEventListener("click", function (ev) {

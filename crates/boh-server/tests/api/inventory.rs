@@ -11,6 +11,7 @@ both!(receipts_issues_and_moving_average);
 both!(lots_pick_first_expired_first);
 both!(negative_stock_policy_and_reversal);
 both!(backdating_and_period_lock);
+both!(receipt_into_negative_stock_revalues);
 both!(store_user_sees_only_own_stock);
 
 /// Create an item as admin and return its id.
@@ -284,7 +285,8 @@ async fn lots_pick_first_expired_first(app: TestApp) {
 
 async fn negative_stock_policy_and_reversal(app: TestApp) {
     let admin = app.login_token("admin").await;
-    let s1 = app.store_id("S001").await;
+    // The central kitchen keeps the default policy (forbid).
+    let s1 = app.node_id("K001").await;
     let bun = item(
         &app,
         &admin,
@@ -448,9 +450,17 @@ async fn store_user_sees_only_own_stock(app: TestApp) {
         .await
         .assert_status(201);
     }
-    let mine = app.get("/api/v1/stock", &m1).await.json();
+    let mine = app
+        .get(&format!("/api/v1/stock?item_id={egg}"), &m1)
+        .await
+        .json();
     assert_eq!(mine["page"]["total"], 1, "{mine}");
     assert_eq!(mine["items"][0]["location_id"], s1.as_str());
+    // Nothing of any other location in the whole list either.
+    let all = app.get("/api/v1/stock?limit=500", &m1).await.json();
+    for row in all["items"].as_array().expect("items") {
+        assert_eq!(row["location_id"], s1.as_str(), "{row}");
+    }
     let r = app
         .get(&format!("/api/v1/stock?location_id={s2}"), &m1)
         .await;
@@ -476,4 +486,76 @@ async fn store_user_sees_only_own_stock(app: TestApp) {
         .json();
     assert_eq!(hist["days"].as_array().map(Vec::len), Some(7));
     assert_eq!(hist["days"][6]["qty"], "28", "{hist}");
+}
+
+async fn receipt_into_negative_stock_revalues(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    let s1 = app.store_id("S001").await;
+    app.request(
+        hyper::Method::PUT,
+        &format!("/api/v1/locations/{s1}/stock-settings"),
+    )
+    .bearer(&admin)
+    .json(&json!({"negative_policy": "allow"}))
+    .send()
+    .await
+    .assert_status(200);
+    let tea = item(
+        &app,
+        &admin,
+        json!({"code": "TEA", "name": "Tea", "base_unit": "kg"}),
+    )
+    .await;
+    // 10 kg at 1.50, 11 kg out: -1 kg valued at the last cost (-1.50).
+    post_doc(
+        &app,
+        &admin,
+        json!({"location_id": s1, "kind": "receipt", "lines": [{"item_id": tea, "qty": "10", "unit_cost": "1.5"}]}),
+    )
+    .await
+    .assert_status(201);
+    post_doc(
+        &app,
+        &admin,
+        json!({"location_id": s1, "kind": "issue", "lines": [{"item_id": tea, "qty": "11"}]}),
+    )
+    .await
+    .assert_status(201);
+    assert_eq!(on_hand(&app, &admin, &tea, &s1).await, ("-1".into(), -150));
+    // 5 kg at 2.00 arrive: 4 kg remain, valued at the new cost (8.00), the difference is a
+    // revaluation movement of its own.
+    let r = post_doc(
+        &app,
+        &admin,
+        json!({"location_id": s1, "kind": "receipt", "lines": [{"item_id": tea, "qty": "5", "unit_cost": "2"}]}),
+    )
+    .await;
+    r.assert_status(201);
+    let moves = r.json()["movements"].clone();
+    assert_eq!(moves.as_array().map(Vec::len), Some(2), "{moves}");
+    assert_eq!(moves[1]["kind"], "revaluation");
+    assert_eq!(moves[1]["qty"], "0");
+    assert_eq!(moves[1]["value"], -50);
+    assert_eq!(on_hand(&app, &admin, &tea, &s1).await, ("4".into(), 800));
+    // A tiny remainder never inflates the cost of what goes out next.
+    post_doc(
+        &app,
+        &admin,
+        json!({"location_id": s1, "kind": "issue", "lines": [{"item_id": tea, "qty": "3.999999"}]}),
+    )
+    .await
+    .assert_status(201);
+    let r = post_doc(
+        &app,
+        &admin,
+        json!({"location_id": s1, "kind": "issue", "lines": [{"item_id": tea, "qty": "2"}]}),
+    )
+    .await;
+    r.assert_status(201);
+    let v = r.json()["movements"][0]["value"].as_i64().unwrap();
+    assert!(
+        (-401..=-399).contains(&v),
+        "2 kg at about 2.00 each, got {v}"
+    );
+    assert_ledger_consistent(&app).await;
 }

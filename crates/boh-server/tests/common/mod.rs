@@ -241,6 +241,7 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
         database_url: db.url.clone(),
         bind: "127.0.0.1:0".into(),
         demo: true,
+        demo_size: None,
         demo_password: Some(DEMO_PASSWORD.into()),
         secure_cookies: false,
         run_worker: false,
@@ -253,6 +254,10 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
     let state = app.state.clone();
     let platform = state.platform.clone();
     let (tx, rx) = oneshot::channel::<()>();
+    // Start every test with the seed's events dispatched: a test sees only its own.
+    boh_platform::jobs::drain(&platform, &boh_server::job_registry())
+        .await
+        .expect("dispatching the seed's events");
     let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));

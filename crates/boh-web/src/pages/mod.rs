@@ -18,6 +18,7 @@ use crate::state::AppState;
 pub mod admin;
 pub mod auth;
 pub mod home;
+pub mod inventory;
 pub mod stores;
 
 pub fn router() -> Router<AppState> {
@@ -32,6 +33,30 @@ pub fn router() -> Router<AppState> {
         .route("/stores/export.csv", get(stores::export_csv))
         .route("/stores/export.xlsx", get(stores::export_xlsx))
         .route("/stores/{id}", get(stores::detail).post(stores::update))
+        .route("/inventory", get(inventory::dashboard))
+        .route("/inventory/stock", get(inventory::stock))
+        .route(
+            "/inventory/items",
+            get(inventory::items).post(inventory::create_item),
+        )
+        .route("/inventory/items/new", get(inventory::new_item_form))
+        .route(
+            "/inventory/items/{id}",
+            get(inventory::item_detail).post(inventory::update_item),
+        )
+        .route(
+            "/inventory/documents",
+            get(inventory::documents).post(inventory::post_document),
+        )
+        .route(
+            "/inventory/documents/new",
+            get(inventory::new_document_form),
+        )
+        .route("/inventory/documents/{id}", get(inventory::document))
+        .route(
+            "/inventory/documents/{id}/reverse",
+            post(inventory::reverse_document),
+        )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(admin::router())
@@ -134,6 +159,23 @@ pub async fn ui(
             href: "/org",
             label: t("nav.org"),
             active: active == "org",
+        });
+    }
+    if actor.has_anywhere(perm::INVENTORY_READ) {
+        nav.push(NavItem {
+            href: "/inventory",
+            label: t("nav.inventory"),
+            active: active == "inventory",
+        });
+        nav.push(NavItem {
+            href: "/inventory/items",
+            label: t("nav.items"),
+            active: active == "items",
+        });
+        nav.push(NavItem {
+            href: "/inventory/documents",
+            label: t("nav.documents"),
+            active: active == "documents",
         });
     }
     let mut admin_nav = Vec::new();
@@ -272,6 +314,18 @@ impl FormErrors {
     }
     pub fn has(&self, field: &str) -> bool {
         self.fields.iter().any(|f| f.field == field)
+    }
+    /// True when some field error's name starts with `prefix` (list fields: `units[2].factor`).
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.fields.iter().any(|f| f.field.starts_with(prefix))
+    }
+    /// The messages of the fields starting with `prefix`.
+    pub fn with_prefix(&self, prefix: &str) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|f| f.field.starts_with(prefix))
+            .map(|f| f.message.clone())
+            .collect()
     }
     pub fn get(&self, field: &str) -> String {
         self.fields
