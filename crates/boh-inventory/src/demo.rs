@@ -1966,7 +1966,7 @@ fn plan_history(
                     continue;
                 }
                 let (use_day, cost, per_pack) = info(i);
-                let target = use_day * (cycle_days + 4) * MICRO;
+                let target = use_day * (cycle_days + 10) * MICRO;
                 let have = onhand[idx];
                 if have >= target {
                     continue;

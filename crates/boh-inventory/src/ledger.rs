@@ -430,6 +430,32 @@ pub async fn post_in(
         let mut parts: Vec<(String, i64)> = Vec::new();
         match (&line.lot, line.qty > 0) {
             (LotPick::NoLot, _) => parts.push((String::new(), line.qty)),
+            (LotPick::Lot(l), true) if item.lot_tracked && line.reverses_id.is_none() => {
+                // Stock that arrives first makes good lots that went below zero (what was
+                // used beyond them came, in truth, from this delivery); the rest is the new lot.
+                let mut left = line.qty;
+                for lt in item_lots.iter() {
+                    if left == 0 {
+                        break;
+                    }
+                    if lt.lot_id == *l {
+                        continue;
+                    }
+                    let have = lt.qty
+                        + touched_lots
+                            .get(&(item.id.clone(), lt.lot_id.clone()))
+                            .copied()
+                            .unwrap_or(0);
+                    if have < 0 {
+                        let fill = left.min(-have);
+                        parts.push((lt.lot_id.clone(), fill));
+                        left -= fill;
+                    }
+                }
+                if left > 0 {
+                    parts.push((l.clone(), left));
+                }
+            }
             (LotPick::Lot(l), _) => parts.push((l.clone(), line.qty)),
             (LotPick::Fefo, true) => parts.push((String::new(), line.qty)),
             (LotPick::Fefo, false) => {
@@ -466,7 +492,29 @@ pub async fn post_in(
                 }
             }
         }
-        for (lot_id, q) in parts {
+        // A known value is shared among the parts by quantity (the last takes the rest).
+        let part_values: Vec<Option<i64>> = match line.value {
+            ValueSpec::Known(v) if parts.len() > 1 => {
+                let mut left = v;
+                let n = parts.len();
+                parts
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (_, q))| {
+                        let pv = if k + 1 == n {
+                            left
+                        } else {
+                            mul_div_round(v, *q, line.qty).unwrap_or(0)
+                        };
+                        left -= pv;
+                        Some(pv)
+                    })
+                    .collect()
+            }
+            ValueSpec::Known(v) => vec![Some(v)],
+            _ => vec![None; parts.len()],
+        };
+        for ((lot_id, q), known) in parts.into_iter().zip(part_values) {
             let key = (item.id.clone(), lot_id.clone());
             let lot_before = item_lots
                 .iter()
@@ -477,7 +525,7 @@ pub async fn post_in(
             let lot_after = lot_before + q;
             let (value, consumed) = if q > 0 {
                 match line.value {
-                    ValueSpec::Known(v) => (v, false),
+                    ValueSpec::Known(_) => (known.unwrap_or(0), false),
                     ValueSpec::Consumed => (0, true),
                     ValueSpec::AtCost => {
                         let cost = if st.qty > 0 {
@@ -491,7 +539,7 @@ pub async fn post_in(
             } else {
                 let out = -q;
                 let v = match line.value {
-                    ValueSpec::Known(v) => v,
+                    ValueSpec::Known(_) => known.unwrap_or(0),
                     _ => {
                         if st.qty <= 0 {
                             -value_at(out, st.last_cost)
@@ -1628,6 +1676,9 @@ pub struct StockFilter {
     pub low: Option<bool>,
     /// Also rows with zero on hand.
     pub include_zero: Option<bool>,
+    /// `location` (default: location code, item code), `value` (largest first) or
+    /// `shortfall` (furthest below minimum first).
+    pub sort: Option<String>,
     /// Page size (1–500, default 50).
     pub limit: Option<i64>,
     /// Rows to skip.
@@ -1661,6 +1712,20 @@ pub async fn list_stock(
     } else {
         " AND v.qty <> 0"
     };
+    let order = match f.sort.as_deref().unwrap_or("location") {
+        "location" | "" => "n.code, i.code",
+        "value" => "v.value DESC, n.code, i.code",
+        "shortfall" => {
+            "CASE WHEN COALESCE(il.min_qty, il.par_qty, 0) > 0 THEN \
+             CAST(v.qty AS DOUBLE PRECISION) / COALESCE(il.min_qty, il.par_qty) ELSE 1 END, n.code, i.code"
+        }
+        _ => {
+            return Err(PlatformError::invalid(
+                "sort",
+                "must be location, value or shortfall",
+            ));
+        }
+    };
     let (limit, offset) = crate::paging(f.limit, f.offset);
     let where_ = format!(
         "{} AND ($1 = '' OR v.location_id = $1) AND ($2 = '' OR v.item_id = $2) AND ($3 = '' OR i.category_id = $3) \
@@ -1686,7 +1751,7 @@ pub async fn list_stock(
         "SELECT v.location_id, n.code AS location_code, n.name_zh AS location_name_zh, n.name_en AS location_name_en, \
          v.item_id, i.code AS item_code, i.name_zh AS item_name_zh, i.name_en AS item_name_en, i.base_unit, i.category_id, \
          v.qty, v.value, v.last_unit_cost, il.par_qty, il.min_qty, il.max_qty, il.storage_area_id, v.last_movement_at \
-         FROM {from} WHERE {where_} ORDER BY n.code, i.code LIMIT {limit} OFFSET {offset}"
+         FROM {from} WHERE {where_} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
     ))
     .fetch_all(p.db.pool())
     .await?;

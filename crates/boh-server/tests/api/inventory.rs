@@ -280,6 +280,51 @@ async fn lots_pick_first_expired_first(app: TestApp) {
     assert_eq!(lots["items"][0]["lot_code"], "L-LATE");
     assert_eq!(lots["items"][0]["qty"], "5");
     assert_eq!(r.json()["movements"].as_array().map(Vec::len), Some(2));
+
+    // Where negatives are allowed, a lot that went below zero is made good by the next
+    // delivery before the new lot gets the rest.
+    app.request(
+        hyper::Method::PUT,
+        &format!("/api/v1/locations/{w1}/stock-settings"),
+    )
+    .bearer(&admin)
+    .json(&json!({"negative_policy": "allow"}))
+    .send()
+    .await
+    .assert_status(200);
+    post_doc(
+        &app,
+        &admin,
+        json!({"location_id": w1, "kind": "issue", "lines": [{"item_id": milk, "qty": "8"}]}),
+    )
+    .await
+    .assert_status(201);
+    let r = post_doc(
+        &app,
+        &admin,
+        json!({"location_id": w1, "kind": "receipt", "lines": [
+            {"item_id": milk, "qty": "10", "unit_cost": "9", "lot_code": "L-NEW", "expiry_date": "2027-01-10"}]}),
+    )
+    .await;
+    r.assert_status(201);
+    let lots = app
+        .get(
+            &format!("/api/v1/stock/lots?location_id={w1}&item_id={milk}"),
+            &admin,
+        )
+        .await
+        .json();
+    assert_eq!(lots["items"].as_array().map(Vec::len), Some(1), "{lots}");
+    assert_eq!(lots["items"][0]["lot_code"], "L-NEW");
+    assert_eq!(lots["items"][0]["qty"], "7");
+    let values: i64 = r.json()["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "receipt")
+        .map(|m| m["value"].as_i64().unwrap())
+        .sum();
+    assert_eq!(values, 9000, "the receipt's value is split, not repeated");
     assert_ledger_consistent(&app).await;
 }
 

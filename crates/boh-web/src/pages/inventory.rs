@@ -101,7 +101,9 @@ pub struct Kpi {
 struct DashboardPage {
     ui: Ui,
     kpis: Vec<Kpi>,
+    chart_title: String,
     value_chart: String,
+    today: String,
     low: Vec<StockRow>,
     expiring: Vec<ledger::LotRow>,
     docs: Vec<DocRow>,
@@ -175,25 +177,22 @@ pub async fn dashboard(
         low_total += s.low;
         by_site.push((codes[s.location_id.as_str()].to_string(), s.value));
     }
-    let mut low: Vec<StockRow> = Vec::new();
-    for s in summary
-        .iter()
-        .filter(|s| s.low > 0 && codes.contains_key(s.location_id.as_str()))
-    {
-        if low.len() >= 12 {
-            break;
-        }
-        let lf = StockFilter {
-            location_id: Some(s.location_id.clone()),
+    let (low, _) = ledger::list_stock(
+        p,
+        &ctx.actor,
+        &StockFilter {
             low: Some(true),
+            sort: Some("shortfall".into()),
             limit: Some(12),
             ..StockFilter::default()
-        };
-        if let Ok((rows, _)) = ledger::list_stock(p, &ctx.actor, &lf).await {
-            let room = 12 - low.len();
-            low.extend(rows.into_iter().take(room));
-        }
-    }
+        },
+    )
+    .await
+    .unwrap_or_default();
+    let low: Vec<StockRow> = low
+        .into_iter()
+        .filter(|r| codes.contains_key(r.location_id.as_str()))
+        .collect();
     by_site.sort_by_key(|s| std::cmp::Reverse(s.1));
     // Whole yuan, or thousands of yuan when the bars would carry long numbers.
     let thousands = by_site.iter().any(|(_, v)| *v >= 1_000_000 * 100);
@@ -206,14 +205,12 @@ pub async fn dashboard(
             value: v / div,
         })
         .collect();
-    let value_chart = bar_chart(
-        &ui.t(if thousands {
-            "inv.value_by_location_k"
-        } else {
-            "inv.value_by_location"
-        }),
-        &data,
-    );
+    let chart_title = ui.t(if thousands {
+        "inv.value_by_location_k"
+    } else {
+        "inv.value_by_location"
+    });
+    let value_chart = bar_chart(&chart_title, &data);
     let expiring = ledger::list_lots(p, &ctx.actor, None, None, Some(7), Some(12))
         .await
         .unwrap_or_default()
@@ -255,6 +252,8 @@ pub async fn dashboard(
     ];
     render(DashboardPage {
         can_post: ctx.actor.has_anywhere(perm::INVENTORY_MOVE_CREATE),
+        today: jiff::ZonedDateTime::now().date().to_string(),
+        chart_title,
         ui,
         kpis,
         value_chart,
@@ -1551,4 +1550,238 @@ pub async fn post_document(
             r
         }
     }
+}
+
+// ---------------------------------------------------------------- exports
+
+/// A list as a CSV or XLSX download; every cell is neutralised against formula injection.
+fn spreadsheet(name: &str, xlsx: bool, headers: &[&str], rows: Vec<Vec<String>>) -> Response {
+    use axum::http::header;
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| r.iter().map(|c| super::stores::safe_cell(c)).collect())
+        .collect();
+    if !xlsx {
+        let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+        let _ = w.write_record(headers);
+        for r in &rows {
+            let _ = w.write_record(r);
+        }
+        let body = w.into_inner().unwrap_or_default();
+        return (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.csv\""),
+                ),
+            ],
+            body,
+        )
+            .into_response();
+    }
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in headers.iter().enumerate() {
+        let _ = sheet.write_string(0, c as u16, *h);
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let _ = sheet.write_string(r as u32 + 1, c as u16, v);
+        }
+    }
+    match book.save_to_buffer() {
+        Ok(buf) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.xlsx\""),
+                ),
+            ],
+            buf,
+        )
+            .into_response(),
+        Err(e) => error_page(PlatformError::Internal(anyhow::anyhow!(e))),
+    }
+}
+
+const ITEM_HEADERS: &[&str] = &[
+    "code",
+    "name_zh",
+    "name_en",
+    "category_code",
+    "kind",
+    "base_unit",
+    "storage_type",
+    "shelf_life_days",
+    "lot_tracked",
+    "stocked",
+    "pos_code",
+    "active",
+    "units",
+    "barcodes",
+];
+
+pub async fn export_items_csv(
+    state: State<AppState>,
+    actor: PageActor,
+    q: Query<ItemQuery>,
+) -> Response {
+    export_items(state, actor, q, false).await
+}
+
+pub async fn export_items_xlsx(
+    state: State<AppState>,
+    actor: PageActor,
+    q: Query<ItemQuery>,
+) -> Response {
+    export_items(state, actor, q, true).await
+}
+
+async fn export_items(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    Query(q): Query<ItemQuery>,
+    xlsx: bool,
+) -> Response {
+    let p = &state.platform;
+    let cats: HashMap<String, String> = catalog::list_categories(p, &ctx.actor, None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.id, c.code))
+        .collect();
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let f = ItemFilter {
+            q: Some(q.q.clone()),
+            category_id: Some(q.category_id.clone()).filter(|s| !s.is_empty()),
+            kind: Some(q.kind.clone()).filter(|s| !s.is_empty()),
+            active: Some("all".into()),
+            limit: Some(500),
+            offset: Some(offset),
+            ..ItemFilter::default()
+        };
+        let (items, total) = match catalog::list_items(p, &ctx.actor, &f).await {
+            Ok(v) => v,
+            Err(e) => return error_page(e),
+        };
+        let n = items.len() as i64;
+        for i in items {
+            rows.push(vec![
+                i.code.clone(),
+                i.name_zh.clone(),
+                i.name_en.clone(),
+                i.category_id
+                    .as_ref()
+                    .and_then(|c| cats.get(c))
+                    .cloned()
+                    .unwrap_or_default(),
+                i.kind.clone(),
+                i.base_unit.clone(),
+                i.storage_type.clone(),
+                i.shelf_life_days.map(|d| d.to_string()).unwrap_or_default(),
+                i.lot_tracked.to_string(),
+                i.stocked.to_string(),
+                i.pos_code.clone().unwrap_or_default(),
+                i.active.to_string(),
+                i.units
+                    .iter()
+                    .map(|u| format!("{}={}", u.unit, u.factor))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                i.barcodes
+                    .iter()
+                    .map(|b| format!("{}:{}", b.barcode, b.unit))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ]);
+        }
+        offset += n;
+        if n == 0 || offset >= total {
+            break;
+        }
+    }
+    spreadsheet("items", xlsx, ITEM_HEADERS, rows)
+}
+
+const STOCK_HEADERS: &[&str] = &[
+    "location_code",
+    "item_code",
+    "item_name_zh",
+    "item_name_en",
+    "base_unit",
+    "on_hand",
+    "value",
+    "unit_cost",
+    "min",
+    "par",
+    "max",
+];
+
+pub async fn export_stock_csv(
+    state: State<AppState>,
+    actor: PageActor,
+    q: Query<StockQuery>,
+) -> Response {
+    export_stock(state, actor, q, false).await
+}
+
+pub async fn export_stock_xlsx(
+    state: State<AppState>,
+    actor: PageActor,
+    q: Query<StockQuery>,
+) -> Response {
+    export_stock(state, actor, q, true).await
+}
+
+async fn export_stock(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    Query(q): Query<StockQuery>,
+    xlsx: bool,
+) -> Response {
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let f = StockFilter {
+            location_id: Some(q.location_id.clone()).filter(|s| !s.is_empty()),
+            q: Some(q.q.clone()),
+            low: Some(q.low.as_deref() == Some("true")),
+            limit: Some(500),
+            offset: Some(offset),
+            ..StockFilter::default()
+        };
+        let (stock, total) = match ledger::list_stock(&state.platform, &ctx.actor, &f).await {
+            Ok(v) => v,
+            Err(e) => return error_page(e),
+        };
+        let n = stock.len() as i64;
+        let lvl = |q: Option<Qty>| q.map(|q| q.to_text()).unwrap_or_default();
+        for r in stock {
+            rows.push(vec![
+                r.location_code.clone(),
+                r.item_code.clone(),
+                r.item_name_zh.clone(),
+                r.item_name_en.clone(),
+                r.base_unit.clone(),
+                r.qty.to_text(),
+                money_text(r.value),
+                boh_kernel::qty::format_scaled(r.unit_cost_e6, 8),
+                lvl(r.min_qty),
+                lvl(r.par_qty),
+                lvl(r.max_qty),
+            ]);
+        }
+        offset += n;
+        if n == 0 || offset >= total {
+            break;
+        }
+    }
+    spreadsheet("stock", xlsx, STOCK_HEADERS, rows)
 }

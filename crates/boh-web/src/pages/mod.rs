@@ -36,10 +36,26 @@ pub fn router() -> Router<AppState> {
         .route("/inventory", get(inventory::dashboard))
         .route("/inventory/stock", get(inventory::stock))
         .route(
+            "/inventory/stock/export.csv",
+            get(inventory::export_stock_csv),
+        )
+        .route(
+            "/inventory/stock/export.xlsx",
+            get(inventory::export_stock_xlsx),
+        )
+        .route(
             "/inventory/items",
             get(inventory::items).post(inventory::create_item),
         )
         .route("/inventory/items/new", get(inventory::new_item_form))
+        .route(
+            "/inventory/items/export.csv",
+            get(inventory::export_items_csv),
+        )
+        .route(
+            "/inventory/items/export.xlsx",
+            get(inventory::export_items_xlsx),
+        )
         .route(
             "/inventory/items/{id}",
             get(inventory::item_detail).post(inventory::update_item),
