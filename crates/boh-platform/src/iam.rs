@@ -350,13 +350,19 @@ pub async fn find_user_by_name(p: &Platform, username: &str) -> Result<Option<Us
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]+$")]
     pub username: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    /// At least 10 characters, at most 256 bytes.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
-    /// `en` or `zh-CN`
+    /// `en` or `zh-CN` (default `zh-CN`).
     #[serde(default)]
+    #[schema(schema_with = locale_schema)]
     pub locale: Option<String>,
     /// The company the user belongs to; defaults to the creator's.
     #[serde(default)]
@@ -647,10 +653,26 @@ pub async fn get_role(p: &Platform, actor: &Actor, id: &str) -> Result<Role> {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
+    #[schema(min_length = 1, max_length = 64)]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name_zh: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name_en: String,
+    /// Codes from `GET /api/v1/permissions`.
+    #[schema(schema_with = permissions_schema)]
     pub permissions: Vec<String>,
+}
+
+fn locale_schema() -> utoipa::openapi::Object {
+    crate::util::enum_schema(&["en", "zh-CN"], true, false)
+}
+
+fn permissions_schema() -> utoipa::openapi::Array {
+    let codes: Vec<&str> = perm::CATALOGUE.iter().map(|(c, _, _)| *c).collect();
+    utoipa::openapi::ArrayBuilder::new()
+        .items(crate::util::enum_schema(&codes, false, false))
+        .build()
 }
 
 fn validate_role(input: &RoleInput) -> Result<(String, String, String, String)> {
@@ -728,10 +750,21 @@ pub async fn update_role(p: &Platform, ctx: &Ctx, id: &str, input: RoleInput) ->
     if before.company_id.as_deref() != Some(company.as_str()) {
         return Err(PlatformError::Forbidden(perm::ROLE_MANAGE));
     }
-    let (_, zh, en, perms) = validate_role(&RoleInput {
-        code: before.code.clone(),
-        ..input
-    })?;
+    // The code names the role for good: an update must repeat it unchanged.
+    let sent = input.code.trim().to_string();
+    let (_, zh, en, perms) = match validate_role(&input) {
+        Err(PlatformError::Validation(mut errors)) => {
+            if !sent.is_empty() && sent != before.code {
+                errors.push(FieldError::new("code", "cannot change"));
+            }
+            return Err(PlatformError::Validation(errors));
+        }
+        Err(e) => return Err(e),
+        Ok(_) if sent != before.code => {
+            return Err(PlatformError::invalid("code", "cannot change"));
+        }
+        Ok(v) => v,
+    };
     crate::tx!(p.db, tx, {
         sqlx::query(
             "UPDATE roles SET name_zh=$1, name_en=$2, permissions=$3, updated_at=$4 WHERE id=$5",

@@ -85,6 +85,14 @@ pub struct Application {
 impl Application {
     /// Connect, migrate, seed when asked, and bind (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<(Application, Option<String>)> {
+        Application::build_with(settings, axum::Router::new()).await
+    }
+
+    /// [`Application::build`] with extra routes behind the same middleware (for tests).
+    pub async fn build_with(
+        settings: Settings,
+        extra: axum::Router<AppState>,
+    ) -> anyhow::Result<(Application, Option<String>)> {
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let platform = Platform::new(db, settings.platform.clone());
@@ -119,7 +127,7 @@ impl Application {
                 ..WebSettings::default()
             },
         );
-        let (router, _) = boh_web::router(state.clone());
+        let (router, _) = boh_web::router_with(state.clone(), extra);
         let listener = TcpListener::bind(&settings.bind).await?;
         Ok((
             Application {

@@ -52,23 +52,64 @@ pub fn wrap(app: Router, state: AppState) -> Router {
         .layer(from_fn(api_error_envelope))
         .layer(from_fn(track_metrics))
         .layer(from_fn_with_state(state, security_headers))
-        .layer(CatchPanicLayer::custom(|_| {
-            envelope(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error",
-                Vec::new(),
-            )
-        }))
-        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// The span every request runs in: its id and client address, and (recorded once the actor is
+/// known, see [`crate::extract::resolve`]) who is acting. Every log line of the request carries
+/// them.
+fn request_span(req: &Request) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = ?req.uri().path(),
+        request_id = %request_id,
+        ip = %ip,
+        user_id = tracing::field::Empty,
+        user = tracing::field::Empty,
+    )
+}
+
+/// The last-resort answer to a handler that panicked: a generic 500 in the envelope (no panic
+/// message, no location), with the cause logged inside the request's span (so with its
+/// request id). The process keeps serving.
+fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = ?message, "request handler panicked; answered 500");
+    envelope(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error",
+        Vec::new(),
+    )
+}
+
+/// Is this a path of the JSON API (everything under `/api/` except the HTML docs)?
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") && !path.starts_with("/api/docs")
 }
 
 /// Errors produced below the handlers (body limit, method not allowed, timeout, unsupported
 /// media type) answer in the API's one error envelope too.
 async fn api_error_envelope(req: Request, next: Next) -> Response {
-    let is_api = req.uri().path().starts_with("/api/v1/");
+    let is_api = is_api_path(req.uri().path());
     let resp = next.run(req).await;
     let status = resp.status();
     let is_json = resp
@@ -88,7 +129,16 @@ async fn api_error_envelope(req: Request, next: Next) -> Response {
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };
-    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is over the size limit".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this method is not allowed on this route; see the Allow header".to_string()
+        }
+        StatusCode::NOT_FOUND => "no such route".to_string(),
+        StatusCode::SERVICE_UNAVAILABLE => "the request took too long; retry later".to_string(),
+        s if s.is_server_error() => "internal error".to_string(),
+        s => s.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
     let mut out = envelope(status, code, &message, Vec::new());
     if let Some(allow) = resp.headers().get(header::ALLOW) {
         out.headers_mut().insert(header::ALLOW, allow.clone());
