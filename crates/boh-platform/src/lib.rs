@@ -47,6 +47,7 @@ macro_rules! tx {
 
 pub mod audit;
 pub mod auth;
+pub mod check;
 pub mod ctx;
 pub mod demo;
 pub mod error;

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod crash;
 
 use std::net::SocketAddr;
 
@@ -72,6 +73,12 @@ pub fn job_registry() -> jobs::Registry {
         })
     });
     r
+}
+
+/// The invariant checkers that `boh check` and the crash test run: the platform's own, then
+/// each business module's (a module adds its checkers here, next to its job handlers).
+pub fn check_registry() -> boh_platform::check::Registry {
+    boh_platform::check::Registry::platform()
 }
 
 /// A built application, listening, ready to run.
