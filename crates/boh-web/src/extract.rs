@@ -175,6 +175,8 @@ fn error_field(path: &str, message: &str) -> Option<String> {
         .map(str::to_string);
     let at = (path != "." && !path.is_empty() && path != "?").then(|| path.to_string());
     match (at, named) {
+        // serde_path_to_error puts an unknown field on the path already, a missing one not.
+        (Some(a), Some(n)) if a == n || a.ends_with(&format!(".{n}")) => Some(a),
         (Some(a), Some(n)) => Some(format!("{a}.{n}")),
         (a, n) => n.or(a),
     }

@@ -547,6 +547,12 @@ impl Req {
         self.body_with("application/x-www-form-urlencoded", body.to_string())
     }
 
+    /// A body without a content type.
+    pub fn raw_body(mut self, body: String) -> Req {
+        self.body = Bytes::from(body);
+        self
+    }
+
     pub fn body_with(mut self, content_type: &str, body: String) -> Req {
         self.headers
             .push(("content-type".into(), content_type.to_string()));
