@@ -473,7 +473,10 @@ pub async fn create_user_with_grant(
         crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
-    fetch_user(p, &id).await?.ok_or(PlatformError::NotFound)
+    let user = fetch_user(p, &id).await?.ok_or(PlatformError::NotFound)?;
+    crate::security_event!(info, ctx, user_id = %user.id, username = ?user.username,
+        initial_role = ?initial.as_ref().map(|(r, n)| format!("{} on {}", r.code, n.code)), "user created");
+    Ok(user)
 }
 
 async fn user_for_management(p: &Platform, ctx: &Ctx, id: &str) -> Result<User> {
@@ -519,6 +522,10 @@ pub async fn reset_password(p: &Platform, ctx: &Ctx, id: &str, password: &str) -
         )
         .await?;
         Ok::<_, PlatformError>(())
+    })
+    .inspect(|_| {
+        crate::security_event!(warn, ctx, user_id = %user.id, username = ?user.username,
+            "password reset; the user's sessions were ended");
     })
 }
 
@@ -566,7 +573,14 @@ pub async fn set_active(p: &Platform, ctx: &Ctx, id: &str, active: bool) -> Resu
         .await?;
         Ok::<_, PlatformError>(())
     })?;
-    fetch_user(p, id).await?.ok_or(PlatformError::NotFound)
+    let user = fetch_user(p, id).await?.ok_or(PlatformError::NotFound)?;
+    if active {
+        crate::security_event!(info, ctx, user_id = %user.id, username = ?user.username, "user activated");
+    } else {
+        crate::security_event!(warn, ctx, user_id = %user.id, username = ?user.username,
+            "user deactivated; sessions and tokens stop working");
+    }
+    Ok(user)
 }
 
 /// A user's own preference (UI language).
@@ -740,7 +754,10 @@ pub async fn create_role(p: &Platform, ctx: &Ctx, input: RoleInput) -> Result<Ro
         crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
-    get_role(p, &ctx.actor, &id).await
+    let role = get_role(p, &ctx.actor, &id).await?;
+    crate::security_event!(info, ctx, role_id = %role.id, role = ?role.code,
+        permissions = ?role.permissions, "role created");
+    Ok(role)
 }
 
 /// Change a role's names and permissions. Everyone holding it sees the change on their next request.
@@ -793,7 +810,11 @@ pub async fn update_role(p: &Platform, ctx: &Ctx, id: &str, input: RoleInput) ->
         .await?;
         Ok::<_, PlatformError>(())
     })?;
-    get_role(p, &ctx.actor, id).await
+    let role = get_role(p, &ctx.actor, id).await?;
+    crate::security_event!(warn, ctx, role_id = %role.id, role = ?role.code,
+        permissions_before = ?before.permissions, permissions = ?role.permissions,
+        "role permissions changed");
+    Ok(role)
 }
 
 // ---------------------------------------------------------------- grants
@@ -966,6 +987,8 @@ pub async fn create_grant(p: &Platform, ctx: &Ctx, input: NewGrant) -> Result<Gr
         crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
+    crate::security_event!(warn, ctx, grant_id = %id, user_id = %user.id, username = ?user.username,
+        role = ?role.code, org_node_id = %node.id, org_node = ?node.code, "grant created");
     Ok(get_grant(p, &ctx.actor, &id).await?.0)
 }
 
@@ -1007,6 +1030,10 @@ pub async fn revoke_grant(p: &Platform, ctx: &Ctx, id: &str) -> Result<()> {
         )
         .await?;
         Ok::<_, PlatformError>(())
+    })
+    .inspect(|_| {
+        crate::security_event!(warn, ctx, grant_id = %g.id, user_id = %g.user_id, username = ?g.username,
+            role = ?g.role_code, org_node_id = ?g.org_node_id, "grant revoked");
     })
 }
 

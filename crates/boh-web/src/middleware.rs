@@ -234,6 +234,12 @@ fn origin_ok(req: &Request, state: &AppState) -> bool {
 }
 
 fn csrf_rejection(message: &str) -> Response {
+    tracing::warn!(
+        target: "boh::security",
+        at = %boh_kernel::now().rfc3339(),
+        reason = message,
+        "request denied: CSRF check failed"
+    );
     envelope(StatusCode::FORBIDDEN, "csrf_failed", message, Vec::new())
 }
 
