@@ -45,6 +45,7 @@ pub fn wrap(app: Router, state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
     app.layer(from_fn_with_state(state.clone(), csrf))
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(from_fn_with_state(state.clone(), refuse_oversize))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(60),
@@ -99,6 +100,43 @@ fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
         "internal error",
         Vec::new(),
     )
+}
+
+/// A request whose `Content-Length` is over the limit is answered 413 before any handler runs.
+/// Its body is read and dropped first (up to 8 times the limit, for at most 10 s): a server that
+/// answers and closes while the client is still sending makes the client's kernel see a reset,
+/// and the client loses the 413. Larger bodies are refused without reading.
+async fn refuse_oversize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let max = state.settings.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(n) = declared.filter(|n| *n > max as u64) else {
+        return next.run(req).await;
+    };
+    let api = is_api_path(req.uri().path());
+    if n <= (max as u64).saturating_mul(8) {
+        let mut body = req.into_body();
+        let _ = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(Ok(_)) = body.frame().await {}
+        })
+        .await;
+    }
+    let mut resp = if api {
+        envelope(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is over the size limit",
+            Vec::new(),
+        )
+    } else {
+        (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response()
+    };
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 /// Is this a path of the JSON API (everything under `/api/` except the HTML docs)?
