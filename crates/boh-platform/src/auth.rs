@@ -97,7 +97,7 @@ async fn check_credentials(
 ) -> Result<UserAuth> {
     let keys = throttle_keys(username, ip);
     if let Err(e) = check_throttle(p, &keys).await {
-        tracing::warn!(target: "boh::security", username = %username.trim(), ip = ?ip, "login refused: throttled");
+        tracing::warn!(target: "boh::security", username = ?username.trim(), ip = ?ip, at = %now().rfc3339(), "login refused: throttled");
         return Err(e);
     }
     let row = sqlx::query(
@@ -120,7 +120,14 @@ async fn check_credentials(
         .map_err(|e| PlatformError::Internal(anyhow::anyhow!(e)))?;
     match row {
         Some(r) if verified && ok_user => {
-            tracing::info!(target: "boh::security", username = %username.trim(), ip = ?ip, "login succeeded");
+            tracing::info!(
+                target: "boh::security",
+                user_id = %r.try_get::<String, _>("user_id").unwrap_or_default(),
+                username = ?username.trim(),
+                ip = ?ip,
+                at = %now().rfc3339(),
+                "login succeeded"
+            );
             crate::tx!(p.db, tx, {
                 sqlx::query("DELETE FROM login_throttle WHERE key = $1")
                     .bind(&keys[0])
@@ -131,7 +138,7 @@ async fn check_credentials(
             UserAuth::from_row(&r)
         }
         _ => {
-            tracing::warn!(target: "boh::security", username = %username.trim(), ip = ?ip, "login failed");
+            tracing::warn!(target: "boh::security", username = ?username.trim(), ip = ?ip, at = %now().rfc3339(), "login failed");
             record_failure(p, &keys).await?;
             Err(PlatformError::BadCredentials)
         }
@@ -435,6 +442,10 @@ pub async fn create_token(
         crate::idem::record(tx, ctx, 409, &replay.to_string()).await?;
         Ok(issued)
     })
+    .inspect(|t| {
+        crate::security_event!(info, ctx, token_id = %t.info.id, token_name = ?t.info.name,
+            grant_id = ?t.info.grant_id, expires_at = ?t.info.expires_at, "API token created");
+    })
 }
 
 /// The actor's own tokens (login tokens included), newest first.
@@ -479,6 +490,9 @@ pub async fn revoke_token(p: &Platform, ctx: &Ctx, id: &str) -> Result<()> {
         )
         .await?;
         Ok::<_, PlatformError>(())
+    })
+    .inspect(|_| {
+        crate::security_event!(info, ctx, token_id = %tok.id, token_name = ?tok.name, "API token revoked");
     })
 }
 

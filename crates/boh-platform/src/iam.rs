@@ -359,13 +359,19 @@ pub async fn find_user_by_name(p: &Platform, username: &str) -> Result<Option<Us
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]+$")]
     pub username: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    /// At least 10 characters, at most 256 bytes.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
-    /// `en` or `zh-CN`
+    /// `en` or `zh-CN` (default `zh-CN`).
     #[serde(default)]
+    #[schema(schema_with = locale_schema)]
     pub locale: Option<String>,
     /// The company the user belongs to; defaults to the creator's.
     #[serde(default)]
@@ -476,7 +482,10 @@ pub async fn create_user_with_grant(
         crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
-    fetch_user(p, &id).await?.ok_or(PlatformError::NotFound)
+    let user = fetch_user(p, &id).await?.ok_or(PlatformError::NotFound)?;
+    crate::security_event!(info, ctx, user_id = %user.id, username = ?user.username,
+        initial_role = ?initial.as_ref().map(|(r, n)| format!("{} on {}", r.code, n.code)), "user created");
+    Ok(user)
 }
 
 async fn user_for_management(p: &Platform, ctx: &Ctx, id: &str) -> Result<User> {
@@ -522,6 +531,10 @@ pub async fn reset_password(p: &Platform, ctx: &Ctx, id: &str, password: &str) -
         )
         .await?;
         Ok::<_, PlatformError>(())
+    })
+    .inspect(|_| {
+        crate::security_event!(warn, ctx, user_id = %user.id, username = ?user.username,
+            "password reset; the user's sessions were ended");
     })
 }
 
@@ -569,7 +582,14 @@ pub async fn set_active(p: &Platform, ctx: &Ctx, id: &str, active: bool) -> Resu
         .await?;
         Ok::<_, PlatformError>(())
     })?;
-    fetch_user(p, id).await?.ok_or(PlatformError::NotFound)
+    let user = fetch_user(p, id).await?.ok_or(PlatformError::NotFound)?;
+    if active {
+        crate::security_event!(info, ctx, user_id = %user.id, username = ?user.username, "user activated");
+    } else {
+        crate::security_event!(warn, ctx, user_id = %user.id, username = ?user.username,
+            "user deactivated; sessions and tokens stop working");
+    }
+    Ok(user)
 }
 
 /// A user's own preference (UI language).
@@ -656,10 +676,26 @@ pub async fn get_role(p: &Platform, actor: &Actor, id: &str) -> Result<Role> {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
+    #[schema(min_length = 1, max_length = 64)]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name_zh: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name_en: String,
+    /// Codes from `GET /api/v1/permissions`.
+    #[schema(schema_with = permissions_schema)]
     pub permissions: Vec<String>,
+}
+
+fn locale_schema() -> utoipa::openapi::Object {
+    crate::util::enum_schema(&["en", "zh-CN"], true, false)
+}
+
+fn permissions_schema() -> utoipa::openapi::Array {
+    let codes: Vec<&str> = perm::CATALOGUE.iter().map(|(c, _, _)| *c).collect();
+    utoipa::openapi::ArrayBuilder::new()
+        .items(crate::util::enum_schema(&codes, false, false))
+        .build()
 }
 
 fn validate_role(input: &RoleInput) -> Result<(String, String, String, String)> {
@@ -727,7 +763,10 @@ pub async fn create_role(p: &Platform, ctx: &Ctx, input: RoleInput) -> Result<Ro
         crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
-    get_role(p, &ctx.actor, &id).await
+    let role = get_role(p, &ctx.actor, &id).await?;
+    crate::security_event!(info, ctx, role_id = %role.id, role = ?role.code,
+        permissions = ?role.permissions, "role created");
+    Ok(role)
 }
 
 /// Change a role's names and permissions. Everyone holding it sees the change on their next request.
@@ -737,10 +776,21 @@ pub async fn update_role(p: &Platform, ctx: &Ctx, id: &str, input: RoleInput) ->
     if before.company_id.as_deref() != Some(company.as_str()) {
         return Err(PlatformError::Forbidden(perm::ROLE_MANAGE));
     }
-    let (_, zh, en, perms) = validate_role(&RoleInput {
-        code: before.code.clone(),
-        ..input
-    })?;
+    // The code names the role for good: an update must repeat it unchanged.
+    let sent = input.code.trim().to_string();
+    let (_, zh, en, perms) = match validate_role(&input) {
+        Err(PlatformError::Validation(mut errors)) => {
+            if !sent.is_empty() && sent != before.code {
+                errors.push(FieldError::new("code", "cannot change"));
+            }
+            return Err(PlatformError::Validation(errors));
+        }
+        Err(e) => return Err(e),
+        Ok(_) if sent != before.code => {
+            return Err(PlatformError::invalid("code", "cannot change"));
+        }
+        Ok(v) => v,
+    };
     crate::tx!(p.db, tx, {
         sqlx::query(
             "UPDATE roles SET name_zh=$1, name_en=$2, permissions=$3, updated_at=$4 WHERE id=$5",
@@ -769,7 +819,11 @@ pub async fn update_role(p: &Platform, ctx: &Ctx, id: &str, input: RoleInput) ->
         .await?;
         Ok::<_, PlatformError>(())
     })?;
-    get_role(p, &ctx.actor, id).await
+    let role = get_role(p, &ctx.actor, id).await?;
+    crate::security_event!(warn, ctx, role_id = %role.id, role = ?role.code,
+        permissions_before = ?before.permissions, permissions = ?role.permissions,
+        "role permissions changed");
+    Ok(role)
 }
 
 // ---------------------------------------------------------------- grants
@@ -942,6 +996,8 @@ pub async fn create_grant(p: &Platform, ctx: &Ctx, input: NewGrant) -> Result<Gr
         crate::idem::mark_applied(tx, ctx).await?;
         Ok::<_, PlatformError>(())
     })?;
+    crate::security_event!(warn, ctx, grant_id = %id, user_id = %user.id, username = ?user.username,
+        role = ?role.code, org_node_id = %node.id, org_node = ?node.code, "grant created");
     Ok(get_grant(p, &ctx.actor, &id).await?.0)
 }
 
@@ -983,6 +1039,10 @@ pub async fn revoke_grant(p: &Platform, ctx: &Ctx, id: &str) -> Result<()> {
         )
         .await?;
         Ok::<_, PlatformError>(())
+    })
+    .inspect(|_| {
+        crate::security_event!(warn, ctx, grant_id = %g.id, user_id = %g.user_id, username = ?g.username,
+            role = ?g.role_code, org_node_id = ?g.org_node_id, "grant revoked");
     })
 }
 

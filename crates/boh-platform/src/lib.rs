@@ -45,8 +45,37 @@ macro_rules! tx {
     }};
 }
 
+/// Log a security event under target `boh::security`, at level `info` or `warn`, with who
+/// (`actor_id`, `actor`), when (`at`, UTC) and where (`ip`, `request_id`) taken from the write
+/// context, then the event's own fields and message:
+/// `security_event!(info, ctx, grant_id = %id, "grant created")`.
+/// Text that users choose goes in with `?` (escaped: a newline cannot start a forged line);
+/// secrets never go in at all.
+#[macro_export]
+macro_rules! security_event {
+    ($level:ident, $ctx:expr, $($rest:tt)+) => {{
+        let __c: &$crate::Ctx = &$ctx;
+        $crate::__private::tracing::$level!(
+            target: "boh::security",
+            actor_id = %__c.actor.user_id,
+            actor = ?__c.actor.username,
+            ip = ?__c.ip,
+            request_id = ?__c.request_id,
+            at = %$crate::__private::boh_kernel::now().rfc3339(),
+            $($rest)+
+        )
+    }};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use boh_kernel;
+    pub use tracing;
+}
+
 pub mod audit;
 pub mod auth;
+pub mod check;
 pub mod ctx;
 pub mod demo;
 pub mod error;

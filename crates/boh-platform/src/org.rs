@@ -57,8 +57,10 @@ pub struct OrgNode {
     pub timezone: String,
     pub address: Option<String>,
     #[serde(serialize_with = "ser_instant")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     #[serde(serialize_with = "ser_instant")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
     pub version: i64,
 }
@@ -108,25 +110,35 @@ pub struct NewNode {
     /// The parent node; required except for a company.
     pub parent_id: Option<String>,
     #[serde(default = "default_kind")]
+    #[schema(schema_with = kind_schema)]
     pub kind: String,
+    #[schema(min_length = 1, max_length = 32, pattern = r"^[A-Za-z0-9._-]+$")]
     pub code: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub name_zh: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub name_en: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = format_schema)]
     pub format: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub sales_area_m2: Option<i64>,
     #[serde(default)]
     pub opening_date: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = lifecycle_schema)]
     pub lifecycle_state: Option<String>,
     #[serde(default)]
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
     #[serde(default)]
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     #[serde(default)]
     pub timezone: Option<String>,
@@ -143,17 +155,37 @@ fn default_kind() -> String {
 #[serde(deny_unknown_fields)]
 pub struct NodePatch {
     pub version: Option<i64>,
+    #[schema(min_length = 1, max_length = 32, pattern = r"^[A-Za-z0-9._-]+$")]
     pub code: Option<String>,
+    #[schema(max_length = 200)]
     pub name_zh: Option<String>,
+    #[schema(max_length = 200)]
     pub name_en: Option<String>,
+    #[schema(schema_with = format_schema)]
     pub format: Option<String>,
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub sales_area_m2: Option<i64>,
     pub opening_date: Option<String>,
+    #[schema(schema_with = lifecycle_schema)]
     pub lifecycle_state: Option<String>,
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     pub timezone: Option<String>,
     pub address: Option<String>,
+}
+
+fn kind_schema() -> utoipa::openapi::Object {
+    crate::util::enum_schema(KINDS, false, false)
+}
+
+fn format_schema() -> utoipa::openapi::Object {
+    crate::util::enum_schema(FORMATS, true, true)
+}
+
+fn lifecycle_schema() -> utoipa::openapi::Object {
+    crate::util::enum_schema(LIFECYCLE, true, false)
 }
 
 const COLS: &str = "id, parent_id, company_id, path, depth, kind, code, name_zh, name_en, format, \

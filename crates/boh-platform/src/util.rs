@@ -54,3 +54,23 @@ pub fn like_escape(s: &str) -> String {
     }
     out
 }
+
+/// The OpenAPI schema of a text field that takes one of `values`; when `nullable`, also null,
+/// and when `empty_ok`, also the empty string (both meaning "none").
+pub fn enum_schema(values: &[&str], nullable: bool, empty_ok: bool) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut all: Vec<serde_json::Value> = values.iter().map(|v| serde_json::json!(v)).collect();
+    if empty_ok {
+        all.push(serde_json::json!(""));
+    }
+    let ty = if nullable {
+        all.push(serde_json::Value::Null);
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::Type(Type::String)
+    };
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(ty)
+        .enum_values(Some(all))
+        .build()
+}

@@ -89,8 +89,12 @@ fn del_from_row(r: &boh_db::AnyRow) -> Result<Delivery> {
 pub struct NewSubscription {
     /// Events from this node's subtree are sent.
     pub org_node_id: String,
+    /// An `http://` or `https://` URL.
+    #[schema(max_length = 2000, pattern = r"^https?://")]
     pub url: String,
+    /// Space-separated topic patterns (default `*`).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub topics: Option<String>,
     #[serde(default)]
     pub description: Option<String>,

@@ -92,6 +92,15 @@ enum Command {
     /// Work with the hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Run every invariant checker (database integrity, foreign keys, audit chain, and each
+    /// module's own); exit 1 when one fails.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Crash test: serve, write with idempotency keys from several clients, SIGKILL at random
+    /// moments, restart, and verify every write and invariant (see ARCHITECTURE.md, Testing).
+    CrashTest(crate::crash::CrashArgs),
     /// Run a benchmark; the last line of output is JSON with the figures and the baseline ratio.
     Bench(crate::bench::BenchArgs),
 }
@@ -308,6 +317,33 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        Command::Check { db } => {
+            let p = platform(&db).await?;
+            let reports = crate::check_registry().run(&p).await;
+            let mut failed = 0;
+            for r in &reports {
+                if !r.ok {
+                    failed += 1;
+                }
+                println!(
+                    "{:<7} {}: {}",
+                    if r.ok { "ok" } else { "FAILED" },
+                    r.name,
+                    r.detail
+                );
+            }
+            println!(
+                "{} checks, {} passed, {failed} failed",
+                reports.len(),
+                reports.len() - failed
+            );
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::CrashTest(args) => crate::crash::run_cli(args).await,
         Command::Bench(args) => crate::bench::run(args).await,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod crash;
 
 use std::net::SocketAddr;
 
@@ -102,6 +103,31 @@ pub async fn seed_modules(
     Ok(())
 }
 
+/// The invariant checkers that `boh check` and the crash test run: the platform's own, then
+/// each business module's (a module adds its checkers here, next to its job handlers).
+pub fn check_registry() -> boh_platform::check::Registry {
+    let mut r = boh_platform::check::Registry::platform();
+    r.register("inventory.ledger", |p| {
+        Box::pin(async move {
+            let rep = boh_inventory::ledger::check(&p).await?;
+            let summary = format!(
+                "{} movements, {} on-hand rows, {} valuation rows",
+                rep.movements, rep.stock_rows, rep.valuation_rows
+            );
+            Ok(if rep.problems.is_empty() {
+                boh_platform::check::Outcome::ok(format!("on hand = sum of movements: {summary}"))
+            } else {
+                boh_platform::check::Outcome::failed(format!(
+                    "{summary}; {} problems: {}",
+                    rep.problems.len(),
+                    rep.problems.join("; ")
+                ))
+            })
+        })
+    });
+    r
+}
+
 /// A built application, listening, ready to run.
 pub struct Application {
     listener: TcpListener,
@@ -113,6 +139,14 @@ pub struct Application {
 impl Application {
     /// Connect, migrate, seed when asked, and bind (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<(Application, Option<String>)> {
+        Application::build_with(settings, axum::Router::new()).await
+    }
+
+    /// [`Application::build`] with extra routes behind the same middleware (for tests).
+    pub async fn build_with(
+        settings: Settings,
+        extra: axum::Router<AppState>,
+    ) -> anyhow::Result<(Application, Option<String>)> {
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let platform = Platform::new(db, settings.platform.clone());
@@ -151,7 +185,7 @@ impl Application {
                 ..WebSettings::default()
             },
         );
-        let (router, _) = boh_web::router(state.clone());
+        let (router, _) = boh_web::router_with(state.clone(), extra);
         let listener = TcpListener::bind(&settings.bind).await?;
         Ok((
             Application {

@@ -84,8 +84,22 @@ impl IntoResponse for ApiError {
             PlatformError::Refused {
                 message, fields, ..
             } => (message.clone(), fields.clone()),
+            PlatformError::Unauthenticated => {
+                tracing::info!(
+                    target: "boh::security",
+                    at = %boh_kernel::now().rfc3339(),
+                    "request refused: no valid token or session"
+                );
+                (self.0.to_string(), Vec::new())
+            }
             PlatformError::Forbidden(perm) => {
-                tracing::warn!(target: "boh::security", permission = %perm, "request denied: missing permission");
+                // Who and where are on the request's span (user_id, user, ip, request_id).
+                tracing::warn!(
+                    target: "boh::security",
+                    permission = %perm,
+                    at = %boh_kernel::now().rfc3339(),
+                    "request denied: missing permission"
+                );
                 (self.0.to_string(), Vec::new())
             }
             PlatformError::Conflict {

@@ -26,6 +26,12 @@ use axum::Router;
 
 /// The whole HTTP application with its OpenAPI document.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    router_with(state, Router::new())
+}
+
+/// [`router`] with `extra` routes merged in behind the same middleware stack (tests use it to
+/// reach the edge with handlers the product does not have, e.g. one that panics).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> (Router, utoipa::openapi::OpenApi) {
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi = api::finish_openapi(openapi);
     let doc = openapi.clone();
@@ -33,6 +39,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(api_router)
         .merge(pages::router())
         .merge(api::docs_router(doc))
+        .merge(extra)
         .fallback(pages::not_found)
         .with_state(state.clone());
     (middleware::wrap(app, state), openapi)

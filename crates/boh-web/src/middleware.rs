@@ -45,6 +45,7 @@ pub fn wrap(app: Router, state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
     app.layer(from_fn_with_state(state.clone(), csrf))
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(from_fn_with_state(state.clone(), refuse_oversize))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(60),
@@ -52,23 +53,101 @@ pub fn wrap(app: Router, state: AppState) -> Router {
         .layer(from_fn(api_error_envelope))
         .layer(from_fn(track_metrics))
         .layer(from_fn_with_state(state, security_headers))
-        .layer(CatchPanicLayer::custom(|_| {
-            envelope(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error",
-                Vec::new(),
-            )
-        }))
-        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// The span every request runs in: its id and client address, and (recorded once the actor is
+/// known, see [`crate::extract::resolve`]) who is acting. Every log line of the request carries
+/// them.
+fn request_span(req: &Request) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = ?req.uri().path(),
+        request_id = %request_id,
+        ip = %ip,
+        user_id = tracing::field::Empty,
+        user = tracing::field::Empty,
+    )
+}
+
+/// The last-resort answer to a handler that panicked: a generic 500 in the envelope (no panic
+/// message, no location), with the cause logged inside the request's span (so with its
+/// request id). The process keeps serving.
+fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = ?message, "request handler panicked; answered 500");
+    envelope(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error",
+        Vec::new(),
+    )
+}
+
+/// A request whose `Content-Length` is over the limit is answered 413 before any handler runs.
+/// Its body is read and dropped first (up to 8 times the limit, for at most 10 s): a server that
+/// answers and closes while the client is still sending makes the client's kernel see a reset,
+/// and the client loses the 413. Larger bodies are refused without reading.
+async fn refuse_oversize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let max = state.settings.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(n) = declared.filter(|n| *n > max as u64) else {
+        return next.run(req).await;
+    };
+    let api = is_api_path(req.uri().path());
+    if n <= (max as u64).saturating_mul(8) {
+        let mut body = req.into_body();
+        let _ = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(Ok(_)) = body.frame().await {}
+        })
+        .await;
+    }
+    let mut resp = if api {
+        envelope(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is over the size limit",
+            Vec::new(),
+        )
+    } else {
+        (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response()
+    };
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+/// Is this a path of the JSON API (everything under `/api/` except the HTML docs)?
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") && !path.starts_with("/api/docs")
 }
 
 /// Errors produced below the handlers (body limit, method not allowed, timeout, unsupported
 /// media type) answer in the API's one error envelope too.
 async fn api_error_envelope(req: Request, next: Next) -> Response {
-    let is_api = req.uri().path().starts_with("/api/v1/");
+    let is_api = is_api_path(req.uri().path());
     let resp = next.run(req).await;
     let status = resp.status();
     let is_json = resp
@@ -88,7 +167,16 @@ async fn api_error_envelope(req: Request, next: Next) -> Response {
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };
-    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is over the size limit".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this method is not allowed on this route; see the Allow header".to_string()
+        }
+        StatusCode::NOT_FOUND => "no such route".to_string(),
+        StatusCode::SERVICE_UNAVAILABLE => "the request took too long; retry later".to_string(),
+        s if s.is_server_error() => "internal error".to_string(),
+        s => s.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
     let mut out = envelope(status, code, &message, Vec::new());
     if let Some(allow) = resp.headers().get(header::ALLOW) {
         out.headers_mut().insert(header::ALLOW, allow.clone());
@@ -184,6 +272,12 @@ fn origin_ok(req: &Request, state: &AppState) -> bool {
 }
 
 fn csrf_rejection(message: &str) -> Response {
+    tracing::warn!(
+        target: "boh::security",
+        at = %boh_kernel::now().rfc3339(),
+        reason = message,
+        "request denied: CSRF check failed"
+    );
     envelope(StatusCode::FORBIDDEN, "csrf_failed", message, Vec::new())
 }
 

@@ -35,6 +35,24 @@ pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Instantiate `async fn $name(app: TestApp)` once per database: `$name::sqlite` and
 /// `$name::postgres`.
 macro_rules! both {
+    // `both!(name, with = routes)`: the app gets the extra routes of `routes()` behind the same
+    // middleware stack (for handlers the product does not have, e.g. one that panics).
+    ($name:ident, with = $extra:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::common::TestDb::create($crate::common::Backend::Sqlite).await;
+                let app = $crate::common::spawn_app_with(db, $extra()).await;
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let db = $crate::common::TestDb::create($crate::common::Backend::Postgres).await;
+                let app = $crate::common::spawn_app_with(db, $extra()).await;
+                super::$name(app).await;
+            }
+        }
+    };
     ($name:ident) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,6 +254,11 @@ fn init_tracing() {
 }
 
 pub async fn spawn_app_on(db: TestDb) -> TestApp {
+    spawn_app_with(db, axum::Router::new()).await
+}
+
+/// The app with extra routes behind the same middleware stack.
+pub async fn spawn_app_with(db: TestDb, extra: axum::Router<AppState>) -> TestApp {
     init_tracing();
     let settings = Settings {
         database_url: db.url.clone(),
@@ -247,7 +270,7 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
         run_worker: false,
         platform: PlatformSettings::default(),
     };
-    let (app, _) = Application::build(settings)
+    let (app, _) = Application::build_with(settings, extra)
         .await
         .unwrap_or_else(|e| panic!("building the application on {:?}: {e:#}", db.backend));
     let addr = app.local_addr().expect("local address");
@@ -550,6 +573,12 @@ impl Req {
 
     pub fn form(self, body: &str) -> Req {
         self.body_with("application/x-www-form-urlencoded", body.to_string())
+    }
+
+    /// A body without a content type.
+    pub fn raw_body(mut self, body: String) -> Req {
+        self.body = Bytes::from(body);
+        self
     }
 
     pub fn body_with(mut self, content_type: &str, body: String) -> Req {

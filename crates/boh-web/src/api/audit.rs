@@ -1,7 +1,8 @@
 //! The audit log, its chain head and verification.
 
+use crate::extract::Query;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use boh_kernel::perm;
 use boh_platform::PlatformError;
@@ -88,6 +89,7 @@ async fn find_audit_head(
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// A previously exported head `SEQ:HASH` that must still be on the chain.
+    #[schema(pattern = r"^[0-9]+:[0-9a-f]{64}$")]
     pub head: Option<String>,
 }
 

@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -66,10 +67,12 @@ async fn logout(
 ) -> Result<StatusCode, ApiError> {
     match &ctx.actor.via {
         AuthVia::Token { token_id } => {
-            boh_platform::auth::revoke_current_token(&state.platform, token_id).await?
+            boh_platform::auth::revoke_current_token(&state.platform, token_id).await?;
+            boh_platform::security_event!(info, ctx, token_id = %token_id, "logged out: token revoked");
         }
         AuthVia::Session { session_hash, .. } => {
             boh_platform::auth::logout_hash(&state.platform, session_hash).await?;
+            boh_platform::security_event!(info, ctx, "logged out: session ended");
         }
         AuthVia::System => {}
     }

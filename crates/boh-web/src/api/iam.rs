@@ -1,8 +1,9 @@
 //! Users, roles, grants and API tokens.
 
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use boh_platform::auth::{self, ApiToken, IssuedToken};
@@ -97,7 +98,8 @@ async fn find_user(
 }
 
 /// Deactivate a user: their sessions end and their tokens stop working at once.
-#[utoipa::path(post, path = "/api/v1/users/{user_id}/deactivate", tag = "iam", params(("user_id" = String, Path)), responses((status = 200, body = User)))]
+#[utoipa::path(post, path = "/api/v1/users/{user_id}/deactivate", tag = "iam", params(("user_id" = String, Path)), responses((status = 200, body = User),
+    (status = 422, description = "Callers cannot deactivate themselves", body = crate::error::ErrorBody)))]
 async fn deactivate_user(
     State(state): State<AppState>,
     ApiActor(ctx): ApiActor,
@@ -123,6 +125,8 @@ async fn activate_user(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordReset {
+    /// At least 10 characters, at most 256 bytes.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
 }
 
@@ -204,7 +208,7 @@ async fn find_role(
     Ok(Json(iam::get_role(&state.platform, &ctx.actor, &id).await?))
 }
 
-/// Change a role's names and permissions (the code stays).
+/// Change a role's names and permissions; `code` must repeat the role's code (it cannot change).
 #[utoipa::path(put, path = "/api/v1/roles/{role_id}", tag = "iam", params(("role_id" = String, Path)), request_body = RoleInput, responses((status = 200, body = Role)))]
 async fn update_role(
     State(state): State<AppState>,
@@ -297,9 +301,12 @@ async fn list_tokens(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// One of the caller's grants; the token acts with that grant only.
     pub grant_id: String,
+    /// Days until the token expires (none: it does not expire).
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<i64>,
 }
 

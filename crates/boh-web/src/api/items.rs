@@ -1,8 +1,9 @@
 //! The item catalogue: categories and items.
 
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use boh_inventory::catalog::{self, Category, Item, ItemFilter, ItemInput, ItemPatch, NewCategory};

@@ -1,7 +1,8 @@
 //! Background jobs and their progress.
 
+use crate::extract::{Path, Query};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use boh_platform::jobs::{self, Job};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};

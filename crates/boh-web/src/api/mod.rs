@@ -72,10 +72,138 @@ pub fn finish_openapi(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Ope
     doc
 }
 
+/// The document as served at `/api/openapi.json`: the generated one completed with the error
+/// answers of every operation ([`error_responses`]).
+pub fn openapi_json(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut v = serde_json::to_value(doc).unwrap_or_else(|e| {
+        tracing::error!("serialising the OpenAPI document: {e}");
+        serde_json::json!({})
+    });
+    error_responses(&mut v);
+    v
+}
+
+/// Add to every operation the error statuses the edge answers for it, each with the
+/// [`crate::error::ErrorBody`] schema, unless the operation documents the status itself:
+/// - 400 `invalid_path` / `invalid_query` when it has path or query parameters;
+/// - 401 `unauthenticated` when it needs authentication, 403 `forbidden` or `csrf_failed` when
+///   it needs a permission or changes state (a cookie-authenticated write without its CSRF
+///   token is refused);
+/// - 404 `not_found` when it addresses a record by id, or takes a body that may refer to one
+///   (out of scope is not found too);
+/// - 409 `idempotency_in_progress` and 422 for a bad `Idempotency-Key` when it honours one;
+/// - 413 `payload_too_large`, 415 `unsupported_media_type` and 422 `invalid_body` /
+///   `validation_failed` when it takes a JSON body;
+/// - 500 `internal` and 503 `unavailable` (a request over the time limit) always.
+pub fn error_responses(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !matches!(method.as_str(), "get" | "put" | "post" | "delete" | "patch") {
+                continue;
+            }
+            let params: Vec<(String, String)> = op
+                .get("parameters")
+                .and_then(|p| p.as_array())
+                .map(|a| {
+                    a.iter()
+                        .map(|p| {
+                            let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
+                            (s("in").to_string(), s("name").to_ascii_lowercase())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let has = |loc: &str| params.iter().any(|(l, _)| l == loc);
+            let idem = params
+                .iter()
+                .any(|(l, n)| l == "header" && n == "idempotency-key");
+            let has_body = op.get("requestBody").is_some();
+            // `security: [{}]` (login) means no authentication.
+            let secured = match op.get("security").and_then(|s| s.as_array()) {
+                Some(reqs) => reqs
+                    .iter()
+                    .any(|r| r.as_object().is_some_and(|o| !o.is_empty())),
+                None => true,
+            };
+            let mut add: Vec<(&str, &str)> = Vec::new();
+            if has("path") || has("query") {
+                add.push(("400", "A path or query parameter is malformed (`invalid_path`, `invalid_query`; `fields` names it)"));
+            }
+            if secured {
+                add.push((
+                    "401",
+                    "No valid bearer token or session (`unauthenticated`)",
+                ));
+            }
+            if secured || method != "get" {
+                add.push(("403", "The caller lacks the permission here (`forbidden`), or a cookie-authenticated write lacks its CSRF token (`csrf_failed`)"));
+            }
+            if has("path") || (has_body && secured) {
+                add.push(("404", "No such record in the caller's scope, or a record the body refers to is not (`not_found`)"));
+            }
+            if idem {
+                add.push(("409", "A request with this `Idempotency-Key` is still being stored (`idempotency_in_progress`), or the record conflicts (`conflict`)"));
+            }
+            if has_body {
+                add.push((
+                    "413",
+                    "The body is over the size limit (`payload_too_large`)",
+                ));
+                add.push((
+                    "415",
+                    "The body is not `application/json` (`unsupported_media_type`)",
+                ));
+            }
+            if has_body || idem {
+                add.push(("422", "The body is malformed or invalid (`invalid_body`, `validation_failed`; `fields` names each problem), or the `Idempotency-Key` is invalid or was used with another body"));
+            }
+            add.push((
+                "500",
+                "Internal error (`internal`); the cause is logged with the request id",
+            ));
+            add.push(("503", "The request took too long (`unavailable`)"));
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            // A Response Object needs a description (OpenAPI 3.1 §4.8.17).
+            for (status, r) in responses.iter_mut() {
+                if let Some(r) = r.as_object_mut()
+                    && !r.contains_key("description")
+                    && !r.contains_key("$ref")
+                {
+                    let text = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Response");
+                    r.insert("description".into(), serde_json::json!(text));
+                }
+            }
+            for (status, description) in add {
+                responses.entry(status).or_insert_with(|| {
+                    serde_json::json!({
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+                    })
+                });
+            }
+        }
+    }
+}
+
 /// `/api/openapi.json` and the API docs page (Swagger UI bundled in the binary, no CDN).
 pub fn docs_router(doc: utoipa::openapi::OpenApi) -> axum::Router<AppState> {
-    axum::Router::new()
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
+    axum::Router::new().merge(
+        utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+            .external_url_unchecked("/api/openapi.json", openapi_json(&doc)),
+    )
 }
 
 /// Paging information of a list response.
@@ -113,18 +241,6 @@ impl Paging {
     }
 }
 
-/// Parse a JSON body with an enveloped 422 that names the problem.
-pub fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        envelope(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            &format!("invalid JSON body: {e}"),
-            Vec::new(),
-        )
-    })
-}
-
 /// Run a create with `Idempotency-Key` support. The use case gets a [`Ctx`] carrying the key
 /// and records it in its own transaction ([`idem::record_created`]), so the key commits with
 /// the effect. A replay with the same body gets the stored response (with
@@ -143,7 +259,7 @@ where
     R: Serialize,
     F: AsyncFnOnce(T, Ctx) -> Result<R, PlatformError>,
 {
-    let input: T = match parse_body(&body) {
+    let input: T = match crate::extract::parse_json(headers, &body) {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -1,8 +1,9 @@
 //! Stores and the organisation tree.
 
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use boh_platform::PlatformError;
@@ -80,7 +81,9 @@ async fn find_kind(
 }
 
 /// Stores in the caller's scope, sorted by code.
-#[utoipa::path(get, path = "/api/v1/stores", tag = "org", params(NodeFilter), responses((status = 200, body = NodeList)))]
+#[utoipa::path(get, path = "/api/v1/stores", tag = "org", params(NodeFilter), responses((status = 200, body = NodeList),
+    (status = 404, description = "`under` is not a node in the caller's scope", body = crate::error::ErrorBody),
+    (status = 422, description = "An unknown `kind`", body = crate::error::ErrorBody)))]
 async fn list_stores(
     State(state): State<AppState>,
     ApiActor(ctx): ApiActor,
@@ -142,7 +145,9 @@ async fn update_store(
 }
 
 /// Nodes of the organisation tree in the caller's scope (all kinds unless filtered).
-#[utoipa::path(get, path = "/api/v1/org/nodes", tag = "org", params(NodeFilter), responses((status = 200, body = NodeList)))]
+#[utoipa::path(get, path = "/api/v1/org/nodes", tag = "org", params(NodeFilter), responses((status = 200, body = NodeList),
+    (status = 404, description = "`under` is not a node in the caller's scope", body = crate::error::ErrorBody),
+    (status = 422, description = "An unknown `kind`", body = crate::error::ErrorBody)))]
 async fn list_nodes(
     State(state): State<AppState>,
     ApiActor(ctx): ApiActor,
@@ -189,7 +194,8 @@ async fn find_node(
 
 /// Change a node.
 #[utoipa::path(patch, path = "/api/v1/org/nodes/{node_id}", tag = "org", params(("node_id" = String, Path)), request_body = NodePatch,
-    responses((status = 200, body = NodeOut), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = NodeOut), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`version` does not match, or the code is taken", body = crate::error::ErrorBody)))]
 async fn update_node(
     State(state): State<AppState>,
     ApiActor(ctx): ApiActor,

@@ -1,8 +1,9 @@
 //! Stock: on-hand, lots, documents and movements, location settings, the period lock.
 
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use boh_inventory::ledger::{

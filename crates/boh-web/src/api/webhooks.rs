@@ -1,8 +1,9 @@
 //! Webhook subscriptions, their delivery log and manual replay.
 
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use boh_platform::webhooks::{self, CreatedSubscription, Delivery, NewSubscription, Subscription};

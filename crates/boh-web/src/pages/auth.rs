@@ -154,10 +154,15 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, parts: Parts) -> Response {
-    if let Some(sid) = cookie(&parts, state.session_cookie())
-        && let Err(e) = boh_platform::auth::logout(&state.platform, &sid).await
-    {
-        tracing::warn!("logout: {e}");
+    if let Some(sid) = cookie(&parts, state.session_cookie()) {
+        match boh_platform::auth::logout(&state.platform, &sid).await {
+            Ok(()) => tracing::info!(
+                target: "boh::security",
+                at = %boh_kernel::now().rfc3339(),
+                "logged out: session ended"
+            ),
+            Err(e) => tracing::warn!("logout: {e}"),
+        }
     }
     (
         [(header::SET_COOKIE, session_cookie(&state, "", 0))],

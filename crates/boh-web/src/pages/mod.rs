@@ -372,7 +372,12 @@ pub fn error_page(e: PlatformError) -> Response {
         tracing::error!(error = ?e, "page error");
     }
     if let PlatformError::Forbidden(perm) = &e {
-        tracing::warn!(target: "boh::security", permission = %perm, "page denied: missing permission");
+        tracing::warn!(
+            target: "boh::security",
+            permission = %perm,
+            at = %boh_kernel::now().rfc3339(),
+            "page denied: missing permission"
+        );
     }
     let detail = match &e {
         PlatformError::Forbidden(p) => (*p).to_string(),
