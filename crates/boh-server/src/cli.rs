@@ -38,6 +38,10 @@ enum Command {
         /// Seed a demo chain (once) and print the demo logins.
         #[arg(long)]
         demo: bool,
+        /// How much business data the demo adds: `full` (about 800 items and half a year of
+        /// stock history), `small` (a few dozen items with opening stock) or `none`.
+        #[arg(long, default_value = "full", value_parser = ["full", "small", "none"])]
+        demo_size: String,
         /// Set when users reach BOH over HTTPS: cookies become Secure and __Host- prefixed.
         #[arg(long, env = "BOH_SECURE_COOKIES")]
         secure_cookies: bool,
@@ -203,6 +207,7 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             db,
             bind,
             demo,
+            demo_size,
             secure_cookies,
             no_worker,
         } => {
@@ -210,7 +215,11 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 database_url: db.database_url.clone(),
                 bind,
                 demo,
-                demo_size: Some(boh_inventory::demo::DemoSize::Full),
+                demo_size: match demo_size.as_str() {
+                    "small" => Some(boh_inventory::demo::DemoSize::Small),
+                    "none" => None,
+                    _ => Some(boh_inventory::demo::DemoSize::Full),
+                },
                 demo_password: std::env::var("BOH_DEMO_PASSWORD")
                     .ok()
                     .filter(|p| !p.is_empty()),

@@ -128,9 +128,70 @@ impl WriteKind for StoreWrites {
     }
 }
 
+/// `POST /api/v1/stock/documents`: a receipt at S001 of a demo item (the small demo
+/// catalogue); present once means one document with the reference, one movement, one audit
+/// row and one outbox event. The ledger checker (`inventory.ledger` in `boh check`) proves
+/// on-hand still equals the movements after every kill.
+pub struct StockWrites;
+
+impl WriteKind for StockWrites {
+    fn name(&self) -> &'static str {
+        "stock document"
+    }
+
+    fn plan(&self, env: &Env, n: u64) -> anyhow::Result<Planned> {
+        let reference = format!("CRASH-DOC-{n}");
+        Ok(Planned {
+            method: Method::POST,
+            path: "/api/v1/stock/documents".into(),
+            body: json!({
+                "location_id": env.node("S001")?,
+                "kind": "receipt",
+                "reference": reference,
+                "lines": [{"item_code": "RM0005", "qty": format!("{}.5", 1 + n % 9), "unit_cost": "31.2",
+                    "lot_code": format!("CRASH-{}", n % 3), "expiry_date": "2030-01-01"}],
+            }),
+            marker: reference,
+        })
+    }
+
+    fn count<'a>(&'a self, db: &'a Db, marker: &'a str) -> BoxFuture<'a, anyhow::Result<i64>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT id FROM inv_docs WHERE reference = $1")
+                .bind(marker)
+                .fetch_all(db.pool())
+                .await?;
+            for r in &rows {
+                let id: String = r.try_get("id")?;
+                let one = |sql: &'static str| {
+                    let id = id.clone();
+                    async move {
+                        let n: i64 = sqlx::query(sql)
+                            .bind(&id)
+                            .fetch_one(db.pool())
+                            .await?
+                            .try_get("n")?;
+                        Ok::<i64, anyhow::Error>(n)
+                    }
+                };
+                let moves =
+                    one("SELECT COUNT(*) AS n FROM inv_movements WHERE doc_id = $1").await?;
+                let audits = one(
+                    "SELECT COUNT(*) AS n FROM audit_log WHERE entity_id = $1 AND action = 'inventory.document.post'",
+                )
+                .await?;
+                if moves != 1 || audits != 1 {
+                    bail!("document {marker} ({id}) has {moves} movements and {audits} audit rows");
+                }
+            }
+            Ok(rows.len() as i64)
+        })
+    }
+}
+
 /// The writes the crash test mixes. A business module adds its kinds here.
 pub fn write_kinds() -> Vec<Arc<dyn WriteKind>> {
-    vec![Arc::new(StoreWrites)]
+    vec![Arc::new(StoreWrites), Arc::new(StockWrites)]
 }
 
 /// How one round of the test is run.
@@ -185,6 +246,8 @@ async fn start_server(cfg: &Config, start: u32) -> anyhow::Result<Server> {
         .args([
             "serve",
             "--demo",
+            "--demo-size",
+            "small",
             "--bind",
             "127.0.0.1:0",
             "--database-url",
