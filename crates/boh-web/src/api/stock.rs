@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// On-hand with value per item and location in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/stock", tag = "inventory", params(StockFilter),
-    responses((status = 200, body = StockList), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = StockList), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn list_stock(
     State(state): State<AppState>,
     ApiActor(ctx): ApiActor,
