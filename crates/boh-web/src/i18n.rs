@@ -108,12 +108,29 @@ pub fn field_message(locale: &str, msg: &str) -> String {
             "该节点与用户不属于同一公司",
         ),
         ("the role belongs to another company", "该角色属于其他公司"),
+        ("is required for a new store", "新门店必填"),
+        ("this column is required", "此列必须有"),
+        ("the header is empty", "表头为空"),
+        (
+            "only the user who uploaded an import may apply it",
+            "只有上传该导入的用户可以应用",
+        ),
+        (
+            "records were changed by someone else during the import; run it again",
+            "导入期间记录被他人修改，请重新导入",
+        ),
     ];
     if let Some((_, zh)) = EXACT.iter().find(|(en, _)| *en == msg) {
         return (*zh).to_string();
     }
     let patterns: &[(&str, &str, &str)] = &[
         ("must be at most ", " characters", "最多 {} 个字符"),
+        (
+            "unknown column; the columns are ",
+            "",
+            "未知的列；可用的列：{}",
+        ),
+        ("the import is ", " already", "该导入已是“{}”状态"),
         ("must be one of ", "", "须为以下之一：{}"),
         ("unknown time zone ", "", "未知时区 {}"),
         ("unknown permission ", "", "未知权限 {}"),
@@ -134,6 +151,9 @@ pub fn field_message(locale: &str, msg: &str) -> String {
         if let Some(mid) = msg.strip_prefix(pre).and_then(|r| r.strip_suffix(post)) {
             return zh.replace("{}", mid);
         }
+    }
+    if let Some(what) = msg.strip_suffix(" not found") {
+        return format!("未找到 {what}");
     }
     msg.to_string()
 }

@@ -23,6 +23,7 @@ use crate::state::AppState;
 pub mod audit;
 pub mod auth;
 pub mod iam;
+pub mod imports;
 pub mod jobs;
 pub mod org;
 pub mod system;
@@ -59,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(audit::router())
         .merge(jobs::router())
+        .merge(imports::router())
         .merge(system::router())
 }
 
@@ -195,7 +197,7 @@ where
 }
 
 /// Answer a stored idempotent response again.
-fn replay(stored: idem::Stored) -> Response {
+pub(crate) fn replay(stored: idem::Stored) -> Response {
     if stored.status == 0 {
         return envelope(
             StatusCode::CONFLICT,

@@ -18,6 +18,7 @@ use crate::state::AppState;
 pub mod admin;
 pub mod auth;
 pub mod home;
+pub mod imports;
 pub mod stores;
 
 pub fn router() -> Router<AppState> {
@@ -29,8 +30,10 @@ pub fn router() -> Router<AppState> {
         .route("/scope", post(set_scope))
         .route("/stores", get(stores::list).post(stores::create))
         .route("/stores/new", get(stores::new_form))
-        .route("/stores/export.csv", get(stores::export_csv))
-        .route("/stores/export.xlsx", get(stores::export_xlsx))
+        .merge(crate::export::routes("/stores", get(stores::export)))
+        .route("/imports", get(imports::index).post(imports::upload))
+        .route("/imports/{id}", get(imports::detail))
+        .route("/imports/{id}/apply", post(imports::apply))
         .route("/stores/{id}", get(stores::detail).post(stores::update))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
@@ -134,6 +137,13 @@ pub async fn ui(
             href: "/org",
             label: t("nav.org"),
             active: active == "org",
+        });
+    }
+    if !boh_platform::import::specs_for(&state.platform, actor).is_empty() {
+        nav.push(NavItem {
+            href: "/imports",
+            label: t("nav.imports"),
+            active: active == "imports",
         });
     }
     let mut admin_nav = Vec::new();
