@@ -235,9 +235,19 @@ fn init_tracing() {
     });
 }
 
+/// The application on a fresh database, with settings changed by `f` (limits, thresholds).
+pub async fn spawn_app_with(backend: Backend, f: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::create(backend).await;
+    spawn_app_configured(db, f).await
+}
+
 pub async fn spawn_app_on(db: TestDb) -> TestApp {
+    spawn_app_configured(db, |_| {}).await
+}
+
+async fn spawn_app_configured(db: TestDb, f: impl FnOnce(&mut Settings)) -> TestApp {
     init_tracing();
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: db.url.clone(),
         bind: "127.0.0.1:0".into(),
         demo: true,
@@ -246,6 +256,7 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
         run_worker: false,
         platform: PlatformSettings::default(),
     };
+    f(&mut settings);
     let (app, _) = Application::build(settings)
         .await
         .unwrap_or_else(|e| panic!("building the application on {:?}: {e:#}", db.backend));
@@ -545,6 +556,14 @@ impl Req {
 
     pub fn form(self, body: &str) -> Req {
         self.body_with("application/x-www-form-urlencoded", body.to_string())
+    }
+
+    /// A binary body (uploads).
+    pub fn bytes(mut self, content_type: &str, body: Vec<u8>) -> Req {
+        self.headers
+            .push(("content-type".into(), content_type.to_string()));
+        self.body = Bytes::from(body);
+        self
     }
 
     pub fn body_with(mut self, content_type: &str, body: String) -> Req {
