@@ -206,20 +206,7 @@ pub async fn append_many(
             "INSERT INTO audit_log (seq, id, at, actor_id, actor_name, ip, request_id, action, \
              entity_type, entity_id, org_path, before_json, after_json, prev_hash, hash) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 15;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for k in 1..=15 {
-                if k > 1 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("${}", b + k));
-            }
-            sql.push(')');
-        }
+        sql.push_str(&crate::util::values_list(conn, chunk.len(), 15));
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
         for (r, change) in chunk.iter().zip(changes) {
             q = q

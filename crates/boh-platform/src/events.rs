@@ -58,20 +58,7 @@ pub async fn emit_many(
     for chunk in events.chunks(1000) {
         let mut sql =
             String::from("INSERT INTO outbox (id, topic, org_path, payload, created_at) VALUES ");
-        for i in 0..chunk.len() {
-            let b = i * 5;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${},${},${},${},${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            ));
-        }
+        sql.push_str(&crate::util::values_list(tx, chunk.len(), 5));
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
         for (topic, path, payload) in chunk {
             q = q

@@ -488,11 +488,22 @@ fn scope_root(actor: &Actor, spec: &Spec) -> String {
     }
 }
 
+/// A client's file name as we keep it: no control characters, at most 200 characters.
+fn clean_file_name(name: &str) -> String {
+    let cleaned: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
+    let trimmed = cleaned.trim();
+    if trimmed.is_empty() {
+        "upload".into()
+    } else {
+        trimmed.to_string()
+    }
+}
+
 fn new_record(ctx: &Ctx, spec: &Spec, upload: &Upload, table: &Table, status: &str) -> Import {
     Import {
         id: Some(new_id()),
         kind: spec.kind.to_string(),
-        file_name: upload.file_name.clone(),
+        file_name: clean_file_name(&upload.file_name),
         format: table.format,
         sheet: table.sheet.clone(),
         size_bytes: i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX),

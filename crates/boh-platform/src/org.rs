@@ -744,7 +744,7 @@ pub(crate) async fn insert_many(tx: &mut AnyConnection, nodes: &[OrgNode]) -> Re
              format, sales_area_m2, opening_date, lifecycle_state, latitude, longitude, timezone, address, \
              created_at, updated_at, version) VALUES ",
         );
-        push_placeholders(&mut sql, chunk.len(), 20);
+        sql.push_str(&crate::util::values_list(tx, chunk.len(), 20));
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
         for n in chunk {
             q = q
@@ -789,7 +789,7 @@ pub(crate) async fn update_many(tx: &mut AnyConnection, nodes: &[OrgNode]) -> Re
              timezone = v.column12, address = v.column13, updated_at = v.column14, \
              version = v.column15 FROM (VALUES ",
         );
-        push_placeholders(&mut sql, chunk.len(), 15);
+        sql.push_str(&crate::util::values_list(tx, chunk.len(), 15));
         sql.push_str(") AS v WHERE org_nodes.id = v.column1 AND org_nodes.version = v.column2");
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
         for n in chunk {
@@ -819,24 +819,6 @@ pub(crate) async fn update_many(tx: &mut AnyConnection, nodes: &[OrgNode]) -> Re
         }
     }
     Ok(())
-}
-
-/// `($1,…,$k),($k+1,…)` for `rows` rows of `k` parameters.
-fn push_placeholders(sql: &mut String, rows: usize, k: usize) {
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 1..=k {
-            if c > 1 {
-                sql.push(',');
-            }
-            sql.push('$');
-            sql.push_str(&(r * k + c).to_string());
-        }
-        sql.push(')');
-    }
 }
 
 /// A company by its code, unscoped (command line).

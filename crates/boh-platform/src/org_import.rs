@@ -215,11 +215,7 @@ async fn plan(cx: &PlanCtx<'_>, table: &Table) -> Result<Plan> {
             continue;
         }
         if let Some(first) = seen.get(code) {
-            errors.push(
-                n,
-                "code",
-                format!("{code} appears twice (also in row {first})"),
-            );
+            errors.push(n, "code", format!("the same code is also in row {first}"));
             continue;
         }
         seen.insert(code, n);
@@ -236,11 +232,7 @@ async fn plan(cx: &PlanCtx<'_>, table: &Table) -> Result<Plan> {
                 errors.push(n, "code", org::code_taken(code));
             }
             Some(existing) if existing.kind != "store" => {
-                errors.push(
-                    n,
-                    "code",
-                    format!("{code} is a {}, not a store", existing.kind),
-                );
+                errors.push(n, "code", format!("is a {}, not a store", existing.kind));
             }
             Some(existing) => {
                 let parent_code = existing
@@ -255,7 +247,7 @@ async fn plan(cx: &PlanCtx<'_>, table: &Table) -> Result<Plan> {
                         n,
                         "region",
                         format!(
-                            "stores are not moved by an import; {code} is under {}",
+                            "stores are not moved by an import (now under {})",
                             parent_code.unwrap_or("—")
                         ),
                     );
@@ -297,7 +289,7 @@ async fn plan(cx: &PlanCtx<'_>, table: &Table) -> Result<Plan> {
                         errors.push(
                             n,
                             "code",
-                            format!("you do not have the permission {p} for {code}"),
+                            format!("you do not have the permission {p} here"),
                         );
                     }
                     Err(PlatformError::Validation(fields)) => {
@@ -343,10 +335,7 @@ async fn plan(cx: &PlanCtx<'_>, table: &Table) -> Result<Plan> {
                     Err(PlatformError::Forbidden(p)) => errors.push(
                         n,
                         "region",
-                        format!(
-                            "you do not have the permission {p} under {}",
-                            region.as_deref().unwrap_or("")
-                        ),
+                        format!("you do not have the permission {p} here"),
                     ),
                     Err(PlatformError::Validation(fields)) => {
                         // Without a parent the rules say "parent_id is required": said above.

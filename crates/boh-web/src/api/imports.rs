@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{PageInfo, Paging, replay};
+use super::{PageInfo, replay};
 use crate::error::{ApiError, ApiResult, envelope};
 use crate::extract::ApiActor;
 use crate::state::AppState;
@@ -48,6 +48,15 @@ pub struct ImportList {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ImporterList {
     pub items: Vec<Spec>,
+}
+
+/// Paging of the import list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ImportPaging {
+    /// Page size (1–500, default 50).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
 }
 
 /// Query parameters of an upload.
@@ -263,7 +272,7 @@ async fn find_import(
 }
 
 /// Imports the caller made or may see (`job.read` in their scope), newest first.
-#[utoipa::path(get, path = "/api/v1/imports", tag = "imports", params(Paging),
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports", params(ImportPaging),
     responses(
         (status = 200, body = ImportList),
         (status = 400, body = crate::error::ErrorBody),
@@ -272,15 +281,17 @@ async fn find_import(
 async fn list_imports(
     State(state): State<AppState>,
     ApiActor(ctx): ApiActor,
-    Query(pg): Query<Paging>,
+    Query(pg): Query<ImportPaging>,
 ) -> ApiResult<Json<ImportList>> {
-    let (items, total) = import::list(&state.platform, &ctx.actor, pg.limit(), pg.offset()).await?;
+    let limit = pg.limit.unwrap_or(50).clamp(1, 500);
+    let offset = pg.offset.unwrap_or(0).max(0);
+    let (items, total) = import::list(&state.platform, &ctx.actor, limit, offset).await?;
     Ok(Json(ImportList {
         items,
         page: PageInfo {
             total,
-            limit: pg.limit(),
-            offset: pg.offset(),
+            limit,
+            offset,
         },
     }))
 }
