@@ -63,7 +63,8 @@ pub struct Settings {
     /// File limits (size, rows, columns, archive checks).
     pub limits: sheet::Limits,
     /// Files with at most this many data rows are applied during the request (201); larger
-    /// ones run as a job (202). At 5,000 rows a stores import takes well under a second.
+    /// ones run as a job (202). At 5,000 rows a stores import takes about 0.4 s on SQLite and
+    /// 2 s on PostgreSQL (release build), so the request stays short.
     pub sync_max_rows: usize,
 }
 
