@@ -1,12 +1,14 @@
 //! Logical backup and restore that works across backends (a SQLite backup restores into
 //! PostgreSQL and back). The format is JSON Lines: a header, then for each table a line naming
-//! its columns followed by one JSON array per row.
+//! its columns followed by one JSON array per row. Binary values (uploaded files) are written
+//! as `{"base64": "…"}`.
 //!
 //! Restore runs in one transaction with foreign keys deferred, replaces every table's contents,
 //! and refuses a backup taken by a newer schema than the target has.
 
 use std::io::{BufRead, Write};
 
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{Column, Row};
@@ -74,7 +76,23 @@ fn value_of(row: &sqlx::any::AnyRow, i: usize) -> Value {
     if let Ok(v) = row.try_get::<Option<String>, _>(i) {
         return v.map_or(Value::Null, Value::from);
     }
+    // Binary columns (BLOB / BYTEA) as `{"base64": "…"}`.
+    if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+        return v.map_or(Value::Null, |b| {
+            serde_json::json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) })
+        });
+    }
     Value::Null
+}
+
+/// The bytes of a `{"base64": "…"}` value written by [`value_of`].
+fn bytes_of(v: &Value) -> Option<Vec<u8>> {
+    let b64 = v
+        .as_object()
+        .filter(|o| o.len() == 1)?
+        .get("base64")?
+        .as_str()?;
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
 
 /// Write a backup of every application table. Returns the number of rows written.
@@ -238,6 +256,10 @@ pub async fn restore(db: &Db, input: impl BufRead) -> Result<u64, BackupError> {
                     q = match (val, ty.as_str()) {
                         (Value::Null, "bigint") => q.bind(None::<i64>),
                         (Value::Null, "double precision") => q.bind(None::<f64>),
+                        (Value::Null, "bytea") => q.bind(None::<Vec<u8>>),
+                        (v @ Value::Object(_), _) if bytes_of(&v).is_some() => {
+                            q.bind(bytes_of(&v).unwrap_or_default())
+                        }
                         (Value::Null, _) => q.bind(None::<String>),
                         (Value::Number(num), "double precision") => q.bind(num.as_f64()),
                         (Value::Number(num), _) if num.is_i64() => q.bind(num.as_i64()),

@@ -84,112 +84,6 @@ fn row_hash(
     crate::util::sha256_hex(&data)
 }
 
-/// Append many audit rows inside the caller's write transaction, in order, with one head
-/// update and multi-row inserts (bulk imports and postings write thousands at once).
-pub async fn append_many(
-    conn: &mut AnyConnection,
-    ctx: &Ctx,
-    changes: &[Change<'_>],
-) -> Result<()> {
-    let n = i64::try_from(changes.len()).map_err(|e| PlatformError::Internal(e.into()))?;
-    if n == 0 {
-        return Ok(());
-    }
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-        .bind(n)
-        .fetch_one(&mut *conn)
-        .await?;
-    let last_seq: i64 = head.try_get("seq")?;
-    let mut prev: String = head.try_get("hash")?;
-    let at = now().micros();
-    struct RowOut {
-        seq: i64,
-        id: String,
-        before: Option<String>,
-        after: Option<String>,
-        prev: String,
-        hash: String,
-    }
-    let mut rows = Vec::with_capacity(changes.len());
-    for (i, change) in changes.iter().enumerate() {
-        let seq = last_seq - n + 1 + i as i64;
-        let id = new_id();
-        let before = change.before.as_ref().map(Value::to_string);
-        let after = change.after.as_ref().map(Value::to_string);
-        let hash = row_hash(
-            &prev,
-            seq,
-            &id,
-            at,
-            &ctx.actor.user_id,
-            &ctx.actor.username,
-            ctx.ip.as_deref(),
-            ctx.request_id.as_deref(),
-            change.action,
-            change.entity_type,
-            change.entity_id,
-            change.org_path,
-            before.as_deref(),
-            after.as_deref(),
-        );
-        rows.push(RowOut {
-            seq,
-            id,
-            before,
-            after,
-            prev: std::mem::replace(&mut prev, hash.clone()),
-            hash,
-        });
-    }
-    const COLS: usize = 15;
-    const CHUNK: usize = 200;
-    for (ci, chunk) in rows.chunks(CHUNK).enumerate() {
-        let mut sql = String::from(
-            "INSERT INTO audit_log (seq, id, at, actor_id, actor_name, ip, request_id, action, \
-             entity_type, entity_id, org_path, before_json, after_json, prev_hash, hash) VALUES ",
-        );
-        for r in 0..chunk.len() {
-            if r > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for c in 0..COLS {
-                if c > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("${}", r * COLS + c + 1));
-            }
-            sql.push(')');
-        }
-        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
-        for (r, row) in chunk.iter().enumerate() {
-            let change = &changes[ci * CHUNK + r];
-            q = q
-                .bind(row.seq)
-                .bind(&row.id)
-                .bind(at)
-                .bind(&ctx.actor.user_id)
-                .bind(&ctx.actor.username)
-                .bind(ctx.ip.as_deref())
-                .bind(ctx.request_id.as_deref())
-                .bind(change.action)
-                .bind(change.entity_type)
-                .bind(change.entity_id)
-                .bind(change.org_path)
-                .bind(row.before.as_deref())
-                .bind(row.after.as_deref())
-                .bind(&row.prev)
-                .bind(&row.hash);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&prev)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// Append one audit row inside the caller's write transaction.
 pub async fn append(conn: &mut AnyConnection, ctx: &Ctx, change: Change<'_>) -> Result<()> {
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
@@ -241,6 +135,101 @@ pub async fn append(conn: &mut AnyConnection, ctx: &Ctx, change: Change<'_>) -> 
     .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
         .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Append one audit row per change inside the caller's write transaction, as [`append`] would
+/// one by one, in a constant number of statements per 500 rows: one head update reserves the
+/// sequence numbers, the hashes are chained in memory, multi-row inserts write the rows, one
+/// more head update stores the last hash. Used by imports, which change thousands of records
+/// at once.
+pub async fn append_many(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    changes: &[Change<'_>],
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(changes.len()).map_err(anyhow::Error::from)?;
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(n)
+        .fetch_one(&mut *conn)
+        .await?;
+    let last_seq: i64 = head.try_get("seq")?;
+    let mut prev: String = head.try_get("hash")?;
+    let at = now().micros();
+    struct Prepared {
+        seq: i64,
+        id: String,
+        before: Option<String>,
+        after: Option<String>,
+        prev: String,
+        hash: String,
+    }
+    let mut rows = Vec::with_capacity(changes.len());
+    for (i, change) in changes.iter().enumerate() {
+        let seq = last_seq - n + 1 + i64::try_from(i).map_err(anyhow::Error::from)?;
+        let id = new_id();
+        let before = change.before.as_ref().map(Value::to_string);
+        let after = change.after.as_ref().map(Value::to_string);
+        let hash = row_hash(
+            &prev,
+            seq,
+            &id,
+            at,
+            &ctx.actor.user_id,
+            &ctx.actor.username,
+            ctx.ip.as_deref(),
+            ctx.request_id.as_deref(),
+            change.action,
+            change.entity_type,
+            change.entity_id,
+            change.org_path,
+            before.as_deref(),
+            after.as_deref(),
+        );
+        rows.push(Prepared {
+            seq,
+            id,
+            before,
+            after,
+            prev: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
+    }
+    const BATCH: usize = 500;
+    for (chunk, changes) in rows.chunks(BATCH).zip(changes.chunks(BATCH)) {
+        let mut sql = String::from(
+            "INSERT INTO audit_log (seq, id, at, actor_id, actor_name, ip, request_id, action, \
+             entity_type, entity_id, org_path, before_json, after_json, prev_hash, hash) VALUES ",
+        );
+        sql.push_str(&crate::util::values_list(conn, chunk.len(), 15));
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
+        for (r, change) in chunk.iter().zip(changes) {
+            q = q
+                .bind(r.seq)
+                .bind(&r.id)
+                .bind(at)
+                .bind(&ctx.actor.user_id)
+                .bind(&ctx.actor.username)
+                .bind(ctx.ip.as_deref())
+                .bind(ctx.request_id.as_deref())
+                .bind(change.action)
+                .bind(change.entity_type)
+                .bind(change.entity_id)
+                .bind(change.org_path)
+                .bind(r.before.as_deref())
+                .bind(r.after.as_deref())
+                .bind(&r.prev)
+                .bind(&r.hash);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&prev)
         .execute(&mut *conn)
         .await?;
     Ok(())

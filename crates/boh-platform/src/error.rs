@@ -52,6 +52,10 @@ pub enum PlatformError {
     /// rolled back and the edge answers with the first request's response.
     #[error("a request with this idempotency key was applied concurrently")]
     IdempotencyRace,
+    /// An uploaded file was refused before its rows were looked at (size, type, content,
+    /// archive limits); see [`crate::sheet::SheetError::refusal`].
+    #[error(transparent)]
+    Sheet(crate::sheet::SheetError),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
@@ -72,6 +76,7 @@ impl PlatformError {
             PlatformError::Refused { code, .. } => code,
             PlatformError::IdempotencyMismatch => "idempotency_key_reused",
             PlatformError::IdempotencyRace => "idempotency_conflict",
+            PlatformError::Sheet(e) => e.code(),
             PlatformError::Db(_) | PlatformError::Internal(_) => "internal",
         }
     }
@@ -93,6 +98,18 @@ impl PlatformError {
         PlatformError::Conflict {
             field: Some(field.to_string()),
             message: message.into(),
+        }
+    }
+}
+
+impl From<crate::sheet::SheetError> for PlatformError {
+    /// Problems with single cells are validation errors (each names its row and column);
+    /// everything else refuses the file as a whole.
+    fn from(e: crate::sheet::SheetError) -> Self {
+        match e {
+            crate::sheet::SheetError::Cells(fields) => PlatformError::Validation(fields),
+            crate::sheet::SheetError::Write(m) => PlatformError::Internal(anyhow::anyhow!(m)),
+            other => PlatformError::Sheet(other),
         }
     }
 }

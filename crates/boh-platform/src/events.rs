@@ -48,6 +48,31 @@ pub async fn emit(
     Ok(id)
 }
 
+/// Write many events in the caller's transaction with multi-row inserts (imports).
+/// Each item is `(topic, org_path, payload)`.
+pub async fn emit_many(
+    tx: &mut AnyConnection,
+    events: &[(&str, Option<&str>, Value)],
+) -> Result<()> {
+    let t = now().micros();
+    for chunk in events.chunks(1000) {
+        let mut sql =
+            String::from("INSERT INTO outbox (id, topic, org_path, payload, created_at) VALUES ");
+        sql.push_str(&crate::util::values_list(tx, chunk.len(), 5));
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
+        for (topic, path, payload) in chunk {
+            q = q
+                .bind(new_id())
+                .bind(*topic)
+                .bind(*path)
+                .bind(payload.to_string())
+                .bind(t);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
 type Handler = Arc<dyn Fn(&Event) -> std::result::Result<(), String> + Send + Sync>;
 
 /// In-process subscribers, registered at start-up by the modules that react to events.

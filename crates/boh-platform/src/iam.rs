@@ -1055,3 +1055,30 @@ pub async fn find_role_by_code(p: &Platform, company_id: &str, code: &str) -> Re
         .await?;
     row.as_ref().map(role_from_row).transpose()
 }
+
+/// The actor a background job acts as: the user who started it (still active), with the
+/// grants they hold now, restricted to the ones they acted with then. A token's single grant
+/// stays single, and a grant revoked in between is gone. The system actor stays the system.
+pub async fn job_actor(p: &Platform, user_id: &str, grant_ids: &[String]) -> Result<Actor> {
+    if user_id == "system" {
+        return Ok(Actor::system());
+    }
+    let row = sqlx::query(
+        "SELECT id AS user_id, username, display_name, company_id, locale, auth_version \
+         FROM users WHERE id = $1 AND active = 1",
+    )
+    .bind(user_id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or(PlatformError::Unauthenticated)?;
+    let mut actor = build_actor(p, UserAuth::from_row(&row)?, None, AuthVia::System).await?;
+    actor.grants = Arc::new(
+        actor
+            .grants
+            .iter()
+            .filter(|g| grant_ids.contains(&g.grant_id))
+            .cloned()
+            .collect(),
+    );
+    Ok(actor)
+}

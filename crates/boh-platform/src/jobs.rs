@@ -218,6 +218,10 @@ async fn finish(
     })
 }
 
+/// How often a job runs before it is marked failed. A handler that keeps its own record of the
+/// outcome (imports) compares [`Job::attempts`] with it to know the last attempt.
+pub const MAX_ATTEMPTS: i64 = 3;
+
 pub type JobFuture = Pin<Box<dyn Future<Output = std::result::Result<Value, String>> + Send>>;
 pub type JobHandler = Arc<dyn Fn(Platform, Job, Progress) -> JobFuture + Send + Sync>;
 
@@ -265,7 +269,7 @@ pub async fn run_one(p: &Platform, registry: &Registry, owner: &str) -> Result<b
     if let Err(e) = &outcome {
         tracing::warn!(job = %job.id, kind = %job.kind, "job failed: {e}");
     }
-    finish(p, &job, owner, outcome, 3).await?;
+    finish(p, &job, owner, outcome, MAX_ATTEMPTS).await?;
     Ok(true)
 }
 

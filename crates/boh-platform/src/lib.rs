@@ -1,11 +1,12 @@
 //! The platform every business module lives in: the organisation tree, identity and access
 //! (users, roles as data, grants on subtrees, sessions, API tokens, login throttling), the
 //! hash-chained audit log, the transactional outbox with webhooks, durable jobs with leases and
-//! cron schedules, database locks and idempotency keys.
+//! cron schedules, database locks and idempotency keys, and the spreadsheet machinery every
+//! module shares ([`sheet`] for reading and writing CSV/XLSX, [`import`] for importers).
 //!
 //! Owned tables: `org_nodes`, `users`, `roles`, `grants`, `sessions`, `api_tokens`,
 //! `login_throttle`, `audit_log`, `audit_head`, `outbox`, `webhook_*`, `jobs`, `job_schedules`,
-//! `locks`, `idempotency_keys`, `app_meta`.
+//! `locks`, `idempotency_keys`, `imports`, `import_files`, `app_meta`.
 //!
 //! Invariants:
 //! - Every read of business data takes an [`Actor`](boh_kernel::Actor) and filters with
@@ -82,8 +83,11 @@ pub mod error;
 pub mod events;
 pub mod iam;
 pub mod idem;
+pub mod import;
 pub mod jobs;
 pub mod org;
+pub mod org_import;
+pub mod sheet;
 pub mod util;
 pub mod webhooks;
 
@@ -104,6 +108,8 @@ pub struct PlatformSettings {
     pub login_max_failures: i64,
     /// How long a throttle lasts, and the window in which failures are counted.
     pub login_window_secs: i64,
+    /// File limits and the size from which imports run as jobs.
+    pub imports: import::Settings,
 }
 
 impl Default for PlatformSettings {
@@ -113,6 +119,7 @@ impl Default for PlatformSettings {
             session_absolute_secs: 12 * 3600,
             login_max_failures: 10,
             login_window_secs: 15 * 60,
+            imports: import::Settings::default(),
         }
     }
 }
@@ -124,15 +131,20 @@ pub struct Platform {
     pub settings: Arc<PlatformSettings>,
     pub(crate) grant_cache: Arc<iam::GrantCache>,
     pub events: Arc<events::Subscribers>,
+    /// Importers by kind; modules register theirs at start-up.
+    pub importers: Arc<import::Registry>,
 }
 
 impl Platform {
     pub fn new(db: Db, settings: PlatformSettings) -> Platform {
+        let importers = import::Registry::default();
+        importers.register(Arc::new(org_import::StoresImporter));
         Platform {
             db,
             settings: Arc::new(settings),
             grant_cache: Arc::new(iam::GrantCache::default()),
             events: Arc::new(events::Subscribers::default()),
+            importers: Arc::new(importers),
         }
     }
 }

@@ -431,6 +431,51 @@ fn validate_code(errors: &mut Vec<FieldError>, code: &str) -> String {
 /// Create a node under a parent the actor may create in. A parent outside the actor's read scope
 /// is reported as not found, so ids from other stores leak nothing.
 pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> {
+    // Resolve the parent inside the actor's scope before anything else is said about it.
+    let parent = match input.parent_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(pid) => Some(get(p, &ctx.actor, pid).await?),
+        None => None,
+    };
+    let node = new_node(&ctx.actor, input, parent.as_ref(), new_id(), now().micros())?;
+    crate::tx!(p.db, tx, {
+        insert(tx, &node).await?;
+        let after = serde_json::to_value(&node).ok();
+        audit::append(
+            tx,
+            ctx,
+            Change {
+                action: "org.node.create",
+                entity_type: "org_node",
+                entity_id: &node.id,
+                org_path: Some(&node.path),
+                before: None,
+                after,
+            },
+        )
+        .await?;
+        events::emit(
+            tx,
+            "org.node.created",
+            Some(&node.path),
+            &json!({ "id": node.id, "kind": node.kind, "code": node.code }),
+        )
+        .await?;
+        crate::idem::record_created(tx, ctx, &NodeView::from(&node)).await?;
+        Ok::<_, PlatformError>(())
+    })?;
+    Ok(node)
+}
+
+/// The rules of a new node, shared by [`create`] and the stores import: every field checked
+/// (all errors at once), and the actor's right to create under `parent`, which the caller has
+/// resolved inside the actor's read scope. Nothing is written.
+pub(crate) fn new_node(
+    actor: &Actor,
+    input: NewNode,
+    parent: Option<&OrgNode>,
+    id: String,
+    t: i64,
+) -> Result<OrgNode> {
     let mut errors = Vec::new();
     let kind = input.kind.trim().to_string();
     if !KINDS.contains(&kind.as_str()) {
@@ -471,15 +516,9 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
         input.longitude,
         &input.timezone,
     );
-
-    // Resolve the parent inside the actor's scope before anything else is said about it.
-    let parent = match input.parent_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(pid) => Some(get(p, &ctx.actor, pid).await?),
-        None => None,
-    };
-    match (&parent, kind.as_str()) {
+    match (parent, kind.as_str()) {
         (None, "company") => {
-            if !ctx.actor.allows(perm::TENANT_CREATE, "/") {
+            if !actor.allows(perm::TENANT_CREATE, "/") {
                 return Err(PlatformError::Forbidden(perm::TENANT_CREATE));
             }
         }
@@ -488,7 +527,7 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
             errors.push(FieldError::new("parent_id", "a company has no parent"))
         }
         (Some(par), _) => {
-            if !ctx.actor.allows(perm::ORG_CREATE, &par.path) {
+            if !actor.allows(perm::ORG_CREATE, &par.path) {
                 return Err(PlatformError::Forbidden(perm::ORG_CREATE));
             }
             if par.is_site() {
@@ -502,8 +541,7 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
     if !errors.is_empty() {
         return Err(PlatformError::Validation(errors));
     }
-    let id = new_id();
-    let (company_id, path, depth, parent_tz) = match &parent {
+    let (company_id, path, depth, parent_tz) = match parent {
         Some(par) => (
             par.company_id.clone(),
             format!("{}{}/", par.path, id),
@@ -517,10 +555,9 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
             "Asia/Shanghai".to_string(),
         ),
     };
-    let t = now().micros();
-    let node = OrgNode {
-        id: id.clone(),
-        parent_id: parent.as_ref().map(|x| x.id.clone()),
+    Ok(OrgNode {
+        parent_id: parent.map(|x| x.id.clone()),
+        id,
         company_id,
         path,
         depth,
@@ -549,36 +586,10 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: NewNode) -> Result<OrgNode> 
         created_at: t,
         updated_at: t,
         version: 1,
-    };
-    crate::tx!(p.db, tx, {
-        insert(tx, &node).await?;
-        let after = serde_json::to_value(&node).ok();
-        audit::append(
-            tx,
-            ctx,
-            Change {
-                action: "org.node.create",
-                entity_type: "org_node",
-                entity_id: &node.id,
-                org_path: Some(&node.path),
-                before: None,
-                after,
-            },
-        )
-        .await?;
-        events::emit(
-            tx,
-            "org.node.created",
-            Some(&node.path),
-            &json!({ "id": node.id, "kind": node.kind, "code": node.code }),
-        )
-        .await?;
-        crate::idem::record_created(tx, ctx, &NodeView::from(&node)).await?;
-        Ok::<_, PlatformError>(())
-    })?;
-    Ok(node)
+    })
 }
 
+/// Insert one node (no audit row; callers append it).
 pub(crate) async fn insert(tx: &mut AnyConnection, n: &OrgNode) -> Result<()> {
     let r = sqlx::query(
         "INSERT INTO org_nodes (id, parent_id, company_id, path, depth, kind, code, name_zh, name_en, \
@@ -612,67 +623,15 @@ pub(crate) async fn insert(tx: &mut AnyConnection, n: &OrgNode) -> Result<()> {
     crate::error::unique_conflict(r, "code", || code_taken(&n.code)).map(|_| ())
 }
 
-fn code_taken(code: &str) -> String {
+pub(crate) fn code_taken(code: &str) -> String {
     format!("code {code} is already used in this company")
 }
 
 /// Apply a patch to a node the actor may update.
 pub async fn update(p: &Platform, ctx: &Ctx, id: &str, patch: NodePatch) -> Result<OrgNode> {
     let before = get(p, &ctx.actor, id).await?;
-    if !ctx.actor.allows(perm::ORG_UPDATE, &before.path) {
-        return Err(PlatformError::Forbidden(perm::ORG_UPDATE));
-    }
-    let mut errors = Vec::new();
-    let mut n = before.clone();
-    if let Some(c) = &patch.code {
-        n.code = validate_code(&mut errors, c);
-    }
-    if let Some(v) = &patch.name_zh {
-        n.name_zh = required_text(&mut errors, "name_zh", v, 200);
-    }
-    if let Some(v) = &patch.name_en {
-        n.name_en = required_text(&mut errors, "name_en", v, 200);
-    }
-    validate_date(&mut errors, "opening_date", &patch.opening_date);
-    validate_store_fields(
-        &mut errors,
-        &patch.format,
-        patch.sales_area_m2,
-        &patch.lifecycle_state,
-        patch.latitude,
-        patch.longitude,
-        &patch.timezone,
-    );
-    if !errors.is_empty() {
-        return Err(PlatformError::Validation(errors));
-    }
-    if let Some(v) = patch.format {
-        n.format = Some(v).filter(|s| !s.is_empty());
-    }
-    if let Some(v) = patch.sales_area_m2 {
-        n.sales_area_m2 = Some(v);
-    }
-    if let Some(v) = patch.opening_date {
-        n.opening_date = Some(v).filter(|s| !s.is_empty());
-    }
-    if let Some(v) = patch.lifecycle_state {
-        n.lifecycle_state = Some(v);
-    }
-    if let Some(v) = patch.latitude {
-        n.latitude = Some(v);
-    }
-    if let Some(v) = patch.longitude {
-        n.longitude = Some(v);
-    }
-    if let Some(v) = patch.timezone {
-        n.timezone = v;
-    }
-    if let Some(v) = patch.address {
-        n.address = Some(v.trim().to_string()).filter(|s| !s.is_empty());
-    }
     let expected_version = patch.version.unwrap_or(before.version);
-    n.version = expected_version + 1;
-    n.updated_at = now().micros();
+    let n = patched_node(&ctx.actor, &before, patch, now().micros())?;
     crate::tx!(p.db, tx, {
         let r = sqlx::query(
             "UPDATE org_nodes SET code=$1, name_zh=$2, name_en=$3, format=$4, sales_area_m2=$5, \
@@ -727,6 +686,171 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, patch: NodePatch) -> Resu
         Ok::<_, PlatformError>(())
     })?;
     Ok(n)
+}
+
+/// The rules of a change, shared by [`update`] and the stores import: the actor's right to
+/// update `before`, every patched field checked (all errors at once), and the node as it
+/// would be, with `version` one above the expected one. Nothing is written.
+pub(crate) fn patched_node(
+    actor: &Actor,
+    before: &OrgNode,
+    patch: NodePatch,
+    t: i64,
+) -> Result<OrgNode> {
+    if !actor.allows(perm::ORG_UPDATE, &before.path) {
+        return Err(PlatformError::Forbidden(perm::ORG_UPDATE));
+    }
+    let mut errors = Vec::new();
+    let mut n = before.clone();
+    if let Some(c) = &patch.code {
+        n.code = validate_code(&mut errors, c);
+    }
+    if let Some(v) = &patch.name_zh {
+        n.name_zh = required_text(&mut errors, "name_zh", v, 200);
+    }
+    if let Some(v) = &patch.name_en {
+        n.name_en = required_text(&mut errors, "name_en", v, 200);
+    }
+    validate_date(&mut errors, "opening_date", &patch.opening_date);
+    validate_store_fields(
+        &mut errors,
+        &patch.format,
+        patch.sales_area_m2,
+        &patch.lifecycle_state,
+        patch.latitude,
+        patch.longitude,
+        &patch.timezone,
+    );
+    if !errors.is_empty() {
+        return Err(PlatformError::Validation(errors));
+    }
+    if let Some(v) = patch.format {
+        n.format = Some(v).filter(|s| !s.is_empty());
+    }
+    if let Some(v) = patch.sales_area_m2 {
+        n.sales_area_m2 = Some(v);
+    }
+    if let Some(v) = patch.opening_date {
+        n.opening_date = Some(v).filter(|s| !s.is_empty());
+    }
+    if let Some(v) = patch.lifecycle_state {
+        n.lifecycle_state = Some(v);
+    }
+    if let Some(v) = patch.latitude {
+        n.latitude = Some(v);
+    }
+    if let Some(v) = patch.longitude {
+        n.longitude = Some(v);
+    }
+    if let Some(v) = patch.timezone {
+        n.timezone = v;
+    }
+    if let Some(v) = patch.address {
+        n.address = Some(v.trim().to_string()).filter(|s| !s.is_empty());
+    }
+    n.version = patch.version.unwrap_or(before.version) + 1;
+    n.updated_at = t;
+    Ok(n)
+}
+
+/// Every node of a company, unscoped: imports resolve codes against it in memory (one query
+/// instead of one per row) and apply the actor's scope themselves.
+pub(crate) async fn company_nodes(p: &Platform, company_id: &str) -> Result<Vec<OrgNode>> {
+    Ok(sqlx::query_as::<_, OrgNode>(boh_db::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM org_nodes WHERE company_id = $1"
+    )))
+    .bind(company_id)
+    .fetch_all(p.db.pool())
+    .await?)
+}
+
+/// Rows per multi-row statement: 20 parameters each, well under both engines' limits.
+const BATCH: usize = 500;
+
+/// Insert many nodes with multi-row inserts (no audit rows; callers append them). A code taken
+/// meanwhile is a conflict on `code`.
+pub(crate) async fn insert_many(tx: &mut AnyConnection, nodes: &[OrgNode]) -> Result<()> {
+    for chunk in nodes.chunks(BATCH) {
+        let mut sql = String::from(
+            "INSERT INTO org_nodes (id, parent_id, company_id, path, depth, kind, code, name_zh, name_en, \
+             format, sales_area_m2, opening_date, lifecycle_state, latitude, longitude, timezone, address, \
+             created_at, updated_at, version) VALUES ",
+        );
+        sql.push_str(&crate::util::values_list(tx, chunk.len(), 20));
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
+        for n in chunk {
+            q = q
+                .bind(&n.id)
+                .bind(n.parent_id.as_deref())
+                .bind(&n.company_id)
+                .bind(&n.path)
+                .bind(n.depth)
+                .bind(&n.kind)
+                .bind(&n.code)
+                .bind(&n.name_zh)
+                .bind(&n.name_en)
+                .bind(n.format.as_deref())
+                .bind(n.sales_area_m2)
+                .bind(n.opening_date.as_deref())
+                .bind(n.lifecycle_state.as_deref())
+                .bind(n.latitude)
+                .bind(n.longitude)
+                .bind(&n.timezone)
+                .bind(n.address.as_deref())
+                .bind(n.created_at)
+                .bind(n.updated_at)
+                .bind(n.version);
+        }
+        let r = q.execute(&mut *tx).await;
+        crate::error::unique_conflict(r, "code", || {
+            "a code in the file was taken meanwhile; run the import again".to_string()
+        })?;
+    }
+    Ok(())
+}
+
+/// Update many nodes with multi-row `UPDATE … FROM (VALUES …)` statements, each guarded by the
+/// version the change was planned against (`n.version - 1`). A node changed meanwhile is a
+/// conflict, and the caller's transaction rolls back.
+pub(crate) async fn update_many(tx: &mut AnyConnection, nodes: &[OrgNode]) -> Result<()> {
+    for chunk in nodes.chunks(BATCH) {
+        let mut sql = String::from(
+            "UPDATE org_nodes SET code = v.column3, name_zh = v.column4, name_en = v.column5, \
+             format = v.column6, sales_area_m2 = v.column7, opening_date = v.column8, \
+             lifecycle_state = v.column9, latitude = v.column10, longitude = v.column11, \
+             timezone = v.column12, address = v.column13, updated_at = v.column14, \
+             version = v.column15 FROM (VALUES ",
+        );
+        sql.push_str(&crate::util::values_list(tx, chunk.len(), 15));
+        sql.push_str(") AS v WHERE org_nodes.id = v.column1 AND org_nodes.version = v.column2");
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
+        for n in chunk {
+            q = q
+                .bind(&n.id)
+                .bind(n.version - 1)
+                .bind(&n.code)
+                .bind(&n.name_zh)
+                .bind(&n.name_en)
+                .bind(n.format.as_deref())
+                .bind(n.sales_area_m2)
+                .bind(n.opening_date.as_deref())
+                .bind(n.lifecycle_state.as_deref())
+                .bind(n.latitude)
+                .bind(n.longitude)
+                .bind(&n.timezone)
+                .bind(n.address.as_deref())
+                .bind(n.updated_at)
+                .bind(n.version);
+        }
+        let done = q.execute(&mut *tx).await?;
+        if usize::try_from(done.rows_affected()).ok() != Some(chunk.len()) {
+            return Err(PlatformError::conflict(
+                "version",
+                "records were changed by someone else during the import; run it again",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A company by its code, unscoped (command line).

@@ -74,3 +74,32 @@ pub fn enum_schema(values: &[&str], nullable: bool, empty_ok: bool) -> utoipa::o
         .enum_values(Some(all))
         .build()
 }
+
+/// The `VALUES` list of a multi-row statement: `rows` tuples of `k` parameters.
+///
+/// SQLite gets anonymous `?` placeholders: it resolves every `$N` by a linear search among
+/// the statement's parameter names (when parsing and again when binding), which makes a
+/// statement with thousands of `$N` quadratic. PostgreSQL gets `$1, $2, …`.
+pub fn values_list(conn: &sqlx::AnyConnection, rows: usize, k: usize) -> String {
+    let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
+    let mut sql = String::with_capacity(rows * k * 4);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 1..=k {
+            if c > 1 {
+                sql.push(',');
+            }
+            if sqlite {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&(r * k + c).to_string());
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}

@@ -68,6 +68,9 @@ pub fn job_registry() -> jobs::Registry {
             serde_json::to_value(report).map_err(|e| e.to_string())
         })
     });
+    r.register(boh_platform::import::JOB_KIND, |p, job, progress| {
+        Box::pin(boh_platform::import::run_job(p, job, progress))
+    });
     r.register("sessions.purge", |p, _job, _progress| {
         Box::pin(async move {
             let n = boh_platform::auth::purge_sessions(&p)
@@ -182,6 +185,8 @@ impl Application {
             platform,
             WebSettings {
                 secure_cookies: settings.secure_cookies,
+                // The import file limit plus room for the multipart envelope.
+                max_upload_bytes: settings.platform.imports.limits.max_bytes + 64 * 1024,
                 ..WebSettings::default()
             },
         );

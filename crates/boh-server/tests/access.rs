@@ -43,6 +43,9 @@ struct Foreign {
     /// A stock document and a storage area at S002.
     s002_doc: String,
     s002_area: String,
+    /// An import kind the walker's identity may not use.
+    kind: String,
+    import: String,
 }
 
 impl Foreign {
@@ -60,6 +63,8 @@ impl Foreign {
             "webhook_id" => &self.webhook,
             "delivery_id" => &self.delivery,
             "job_id" => &self.job,
+            "kind" => &self.kind,
+            "import_id" => &self.import,
             _ => return None,
         })
     }
@@ -289,6 +294,8 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, i64> {
         ),
         ("outbox rows", "SELECT COUNT(*) FROM outbox"),
         ("jobs rows", "SELECT COUNT(*) FROM jobs"),
+        ("imports rows", "SELECT COUNT(*) FROM imports"),
+        ("import_files rows", "SELECT COUNT(*) FROM import_files"),
         (
             "jobs max updated_at",
             "SELECT COALESCE(MAX(updated_at), 0) FROM jobs",
@@ -388,8 +395,20 @@ async fn setup(app: &TestApp) -> Foreign {
         .await;
     r.assert_status(202);
     let job = r.json()["job_id"].as_str().unwrap().to_string();
+    // An import by the administrator (it updates S002).
+    let r = app
+        .request(Method::POST, "/api/v1/imports/stores")
+        .bearer(&admin)
+        .body_with(
+            "text/csv",
+            "code,address\nS002,Lujiazui Ring Road 1000 (imported)\n".into(),
+        )
+        .send()
+        .await;
+    r.assert_status(201);
+    let import = r.json()["id"].as_str().unwrap().to_string();
     app.drain().await;
-    assert_eq!(sink.received().len(), 1, "the S002 delivery was made");
+    assert_eq!(sink.received().len(), 2, "the S002 deliveries were made");
     let r = app
         .get(&format!("/api/v1/webhooks/{webhook}/deliveries"), &admin)
         .await;
@@ -482,6 +501,8 @@ async fn setup(app: &TestApp) -> Foreign {
         webhook,
         delivery,
         job,
+        kind: "stores".into(),
+        import,
     }
 }
 

@@ -16,6 +16,8 @@ mod headers;
 mod health;
 #[path = "api/idempotency.rs"]
 mod idempotency;
+#[path = "api/imports.rs"]
+mod imports;
 #[path = "api/instances.rs"]
 mod instances;
 #[path = "api/inventory.rs"]

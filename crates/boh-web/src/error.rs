@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use boh_platform::sheet::Refusal;
 use boh_platform::{FieldError, PlatformError};
 use serde::Serialize;
 
@@ -44,6 +45,11 @@ pub fn status_of(e: &PlatformError) -> StatusCode {
         PlatformError::Conflict { .. }
         | PlatformError::IdempotencyRace
         | PlatformError::Refused { .. } => StatusCode::CONFLICT,
+        PlatformError::Sheet(e) => match e.refusal() {
+            Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Refusal::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        },
         PlatformError::Db(_) | PlatformError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

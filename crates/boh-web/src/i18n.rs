@@ -150,12 +150,53 @@ pub fn field_message(locale: &str, msg: &str) -> String {
             "只能包含字母、数字及 - _ . /",
         ),
         ("this document has been reversed already", "此单据已被冲销"),
+        ("is required for a new store", "新门店必填"),
+        ("this column is required", "此列必须有"),
+        ("the header is empty", "表头为空"),
+        (
+            "only the user who uploaded an import may apply it",
+            "只有上传该导入的用户可以应用",
+        ),
+        (
+            "records were changed by someone else during the import; run it again",
+            "导入期间记录被他人修改，请重新导入",
+        ),
     ];
     if let Some((_, zh)) = EXACT.iter().find(|(en, _)| *en == msg) {
         return (*zh).to_string();
     }
     let patterns: &[(&str, &str, &str)] = &[
         ("must be at most ", " characters", "最多 {} 个字符"),
+        (
+            "unknown column; the columns are ",
+            "",
+            "未知的列；可用的列：{}",
+        ),
+        ("the same code is also in row ", "", "与第 {} 行的编码相同"),
+        ("is a ", ", not a store", "是 {}，不是门店"),
+        (
+            "stores are not moved by an import (now under ",
+            ")",
+            "导入不会移动门店（当前属于 {}）",
+        ),
+        (
+            "you do not have the permission ",
+            " here",
+            "您在此处没有 {} 权限",
+        ),
+        (
+            "the cell is longer than ",
+            " characters",
+            "单元格超过 {} 个字符",
+        ),
+        (
+            "the cell holds the Excel error ",
+            "",
+            "单元格含 Excel 错误值 {}",
+        ),
+        ("", " more errors are not listed", "另有 {} 个错误未列出"),
+        ("", " more problems are not listed", "另有 {} 个问题未列出"),
+        ("the import is ", " already", "该导入已是“{}”状态"),
         ("must be one of ", "", "须为以下之一：{}"),
         ("unknown time zone ", "", "未知时区 {}"),
         ("unknown permission ", "", "未知权限 {}"),
@@ -219,6 +260,9 @@ pub fn field_message(locale: &str, msg: &str) -> String {
             return out.replace("must be a decimal number such as 12.5", "须为数字，如 12.5");
         }
     }
+    if let Some(what) = msg.strip_suffix(" not found") {
+        return format!("未找到 {what}");
+    }
     msg.to_string()
 }
 
@@ -260,6 +304,21 @@ mod field_tests {
         assert_eq!(
             field_message("zh-CN", "code S001 is already used in this company"),
             "编码 S001 在本公司已被使用"
+        );
+        assert_eq!(
+            field_message("zh-CN", "R-NOWHERE not found"),
+            "未找到 R-NOWHERE"
+        );
+        assert_eq!(
+            field_message(
+                "zh-CN",
+                "stores are not moved by an import (now under R-EAST)"
+            ),
+            "导入不会移动门店（当前属于 R-EAST）"
+        );
+        assert_eq!(
+            field_message("zh-CN", "the same code is also in row 7"),
+            "与第 7 行的编码相同"
         );
         assert_eq!(field_message("en", "is required"), "is required");
         assert_eq!(

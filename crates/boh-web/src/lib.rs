@@ -14,11 +14,13 @@ rust_i18n::i18n!("locales", fallback = "en");
 pub mod api;
 pub mod chart;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod i18n;
 pub mod middleware;
 pub mod pages;
 pub mod state;
+pub mod upload;
 
 pub use state::{AppState, WebSettings};
 

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -42,10 +41,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 pub fn wrap(app: Router, state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
-    let max_body = state.settings.max_body_bytes;
     app.layer(from_fn_with_state(state.clone(), csrf))
-        .layer(RequestBodyLimitLayer::new(max_body))
-        .layer(from_fn_with_state(state.clone(), refuse_oversize))
+        .layer(from_fn_with_state(state.clone(), body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(60),
@@ -102,22 +99,30 @@ fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
 }
 
-/// A request whose `Content-Length` is over the limit is answered 413 before any handler runs.
-/// Its body is read and dropped first (up to 8 times the limit, for at most 10 s): a server that
-/// answers and closes while the client is still sending makes the client's kernel see a reset,
-/// and the client loses the 413. Larger bodies are refused without reading.
-async fn refuse_oversize(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let max = state.settings.max_body_bytes;
+/// The request body limit: `max_upload_bytes` for upload routes ([`crate::upload::is_upload`]),
+/// `max_body_bytes` for everything else. A longer body stops at the limit (extractors answer
+/// 413). A request whose `Content-Length` is over the limit is answered 413 before any handler
+/// runs; its body is read and dropped first (up to 8 times the limit, for at most 10 s): a
+/// server that answers and closes while the client is still sending makes the client's kernel
+/// see a reset, and the client loses the 413. Larger bodies are refused without reading.
+async fn body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = if req.method() == Method::POST && crate::upload::is_upload(req.uri().path()) {
+        state.settings.max_upload_bytes
+    } else {
+        state.settings.max_body_bytes
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let Some(n) = declared.filter(|n| *n > max as u64) else {
-        return next.run(req).await;
+    let Some(n) = declared.filter(|n| *n > limit as u64) else {
+        let (parts, body) = req.into_parts();
+        let limited = Body::new(http_body_util::Limited::new(body, limit));
+        return next.run(Request::from_parts(parts, limited)).await;
     };
     let api = is_api_path(req.uri().path());
-    if n <= (max as u64).saturating_mul(8) {
+    if n <= (limit as u64).saturating_mul(8) {
         let mut body = req.into_body();
         let _ = tokio::time::timeout(Duration::from_secs(10), async {
             while let Some(Ok(_)) = body.frame().await {}
@@ -319,11 +324,32 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         }
         return csrf_rejection("CSRF token does not match");
     }
-    let is_form = parts
+    let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or("")
+        .to_string();
+    // File uploads: the token is the first form field. Only that much of the body is read
+    // here; the handler gets the whole body, the peeked part included.
+    if let Some(boundary) = crate::upload::boundary(&content_type) {
+        let (prefix, rest) = match peek_first_field(body, &boundary).await {
+            Ok(v) => v,
+            Err(status) => return (status, "request body too large").into_response(),
+        };
+        let ok = crate::upload::first_field(&prefix, &boundary).is_some_and(|(name, value)| {
+            name == "_csrf" && boh_platform::util::ct_eq(value.as_bytes(), expected.as_bytes())
+        });
+        if !ok {
+            return csrf_rejection("CSRF token missing or wrong; reload the page and try again");
+        }
+        let body = Body::new(Prefixed {
+            prefix: Some(prefix),
+            rest,
+        });
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return csrf_rejection("missing CSRF token");
     }
@@ -340,6 +366,46 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
             .await
     } else {
         csrf_rejection("CSRF token missing or wrong; reload the page and try again")
+    }
+}
+
+/// Read the beginning of a multipart body until its first field is complete (at most 16 KiB).
+async fn peek_first_field(mut body: Body, boundary: &str) -> Result<(Bytes, Body), StatusCode> {
+    let mut buf: Vec<u8> = Vec::new();
+    while buf.len() < 16 * 1024 && crate::upload::first_field(&buf, boundary).is_none() {
+        match body.frame().await {
+            None => break,
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => buf.extend_from_slice(&data),
+                Err(_) => break,
+            },
+            Some(Err(_)) => return Err(StatusCode::PAYLOAD_TOO_LARGE),
+        }
+    }
+    Ok((Bytes::from(buf), body))
+}
+
+/// A body whose first bytes were already read: those, then the rest.
+struct Prefixed {
+    prefix: Option<Bytes>,
+    rest: Body,
+}
+
+impl http_body::Body for Prefixed {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Some(p) = this.prefix.take()
+            && !p.is_empty()
+        {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(p))));
+        }
+        std::pin::Pin::new(&mut this.rest).poll_frame(cx)
     }
 }
 

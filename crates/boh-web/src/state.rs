@@ -12,6 +12,9 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest accepted body of an upload route (imports): the import file limit plus room for
+    /// the multipart envelope.
+    pub max_upload_bytes: usize,
     /// Origins trusted for state-changing browser requests besides the request's own host.
     pub trusted_origins: Vec<String>,
 }
@@ -21,6 +24,7 @@ impl Default for WebSettings {
         WebSettings {
             secure_cookies: false,
             max_body_bytes: 2 * 1024 * 1024,
+            max_upload_bytes: boh_platform::sheet::Limits::default().max_bytes + 64 * 1024,
             trusted_origins: Vec::new(),
         }
     }

@@ -107,7 +107,8 @@ fn by_table(backup: &[u8]) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
 }
 
 async fn backup_restores_into_the_other_backend(app: TestApp) {
-    // Some history besides the seed: stores, a token, a webhook with a delivery, a job.
+    // Some history besides the seed: stores, an import, a token, a webhook with a delivery, a
+    // job.
     let sink = Sink::start(0).await;
     let admin = app.login_token("admin").await;
     let reast = app.node_id("R-EAST").await;
@@ -130,6 +131,13 @@ async fn backup_restores_into_the_other_backend(app: TestApp) {
         .await
         .assert_status(201);
     }
+    // An import: its record and the uploaded file (a binary column) travel too.
+    app.request(hyper::Method::POST, "/api/v1/imports/stores")
+        .bearer(&admin)
+        .body_with("text/csv", "code,address\r\nM1,导入的地址\r\n".into())
+        .send()
+        .await
+        .assert_status(201);
     let grant = app.grant_id("admin").await;
     app.post_json(
         "/api/v1/tokens",
@@ -151,6 +159,10 @@ async fn backup_restores_into_the_other_backend(app: TestApp) {
         .await
         .expect("backup");
     assert!(written > 50, "{written} rows");
+    assert!(
+        String::from_utf8_lossy(&buf).contains("{\"base64\":"),
+        "the uploaded file is in the backup as base64"
+    );
 
     let target = TestDb::create(app.backend.other()).await;
     let db2 = Db::connect(&target.url)

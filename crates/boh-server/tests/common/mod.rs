@@ -42,13 +42,13 @@ macro_rules! both {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let db = $crate::common::TestDb::create($crate::common::Backend::Sqlite).await;
-                let app = $crate::common::spawn_app_with(db, $extra()).await;
+                let app = $crate::common::spawn_app_routes(db, $extra()).await;
                 super::$name(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let db = $crate::common::TestDb::create($crate::common::Backend::Postgres).await;
-                let app = $crate::common::spawn_app_with(db, $extra()).await;
+                let app = $crate::common::spawn_app_routes(db, $extra()).await;
                 super::$name(app).await;
             }
         }
@@ -253,14 +253,28 @@ fn init_tracing() {
     });
 }
 
+/// The application on a fresh database, with settings changed by `f` (limits, thresholds).
+pub async fn spawn_app_with(backend: Backend, f: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::create(backend).await;
+    spawn_app_configured(db, f, axum::Router::new()).await
+}
+
 pub async fn spawn_app_on(db: TestDb) -> TestApp {
-    spawn_app_with(db, axum::Router::new()).await
+    spawn_app_configured(db, |_| {}, axum::Router::new()).await
 }
 
 /// The app with extra routes behind the same middleware stack.
-pub async fn spawn_app_with(db: TestDb, extra: axum::Router<AppState>) -> TestApp {
+pub async fn spawn_app_routes(db: TestDb, extra: axum::Router<AppState>) -> TestApp {
+    spawn_app_configured(db, |_| {}, extra).await
+}
+
+async fn spawn_app_configured(
+    db: TestDb,
+    f: impl FnOnce(&mut Settings),
+    extra: axum::Router<AppState>,
+) -> TestApp {
     init_tracing();
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: db.url.clone(),
         bind: "127.0.0.1:0".into(),
         demo: true,
@@ -270,6 +284,7 @@ pub async fn spawn_app_with(db: TestDb, extra: axum::Router<AppState>) -> TestAp
         run_worker: false,
         platform: PlatformSettings::default(),
     };
+    f(&mut settings);
     let (app, _) = Application::build_with(settings, extra)
         .await
         .unwrap_or_else(|e| panic!("building the application on {:?}: {e:#}", db.backend));
@@ -577,6 +592,14 @@ impl Req {
 
     /// A body without a content type.
     pub fn raw_body(mut self, body: String) -> Req {
+        self.body = Bytes::from(body);
+        self
+    }
+
+    /// A binary body (uploads).
+    pub fn bytes(mut self, content_type: &str, body: Vec<u8>) -> Req {
+        self.headers
+            .push(("content-type".into(), content_type.to_string()));
         self.body = Bytes::from(body);
         self
     }

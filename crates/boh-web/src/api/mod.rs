@@ -23,6 +23,7 @@ use crate::state::AppState;
 pub mod audit;
 pub mod auth;
 pub mod iam;
+pub mod imports;
 pub mod items;
 pub mod jobs;
 pub mod org;
@@ -63,6 +64,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(jobs::router())
         .merge(items::router())
         .merge(stock::router())
+        .merge(imports::router())
         .merge(system::router())
 }
 
@@ -315,7 +317,7 @@ where
 }
 
 /// Answer a stored idempotent response again.
-fn replay(stored: idem::Stored) -> Response {
+pub(crate) fn replay(stored: idem::Stored) -> Response {
     if stored.status == 0 {
         return envelope(
             StatusCode::CONFLICT,

@@ -1554,61 +1554,6 @@ pub async fn post_document(
 
 // ---------------------------------------------------------------- exports
 
-/// A list as a CSV or XLSX download; every cell is neutralised against formula injection.
-fn spreadsheet(name: &str, xlsx: bool, headers: &[&str], rows: Vec<Vec<String>>) -> Response {
-    use axum::http::header;
-    let rows: Vec<Vec<String>> = rows
-        .into_iter()
-        .map(|r| r.iter().map(|c| super::stores::safe_cell(c)).collect())
-        .collect();
-    if !xlsx {
-        let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-        let _ = w.write_record(headers);
-        for r in &rows {
-            let _ = w.write_record(r);
-        }
-        let body = w.into_inner().unwrap_or_default();
-        return (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.csv\""),
-                ),
-            ],
-            body,
-        )
-            .into_response();
-    }
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (c, h) in headers.iter().enumerate() {
-        let _ = sheet.write_string(0, c as u16, *h);
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            let _ = sheet.write_string(r as u32 + 1, c as u16, v);
-        }
-    }
-    match book.save_to_buffer() {
-        Ok(buf) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.xlsx\""),
-                ),
-            ],
-            buf,
-        )
-            .into_response(),
-        Err(e) => error_page(PlatformError::Internal(anyhow::anyhow!(e))),
-    }
-}
-
 const ITEM_HEADERS: &[&str] = &[
     "code",
     "name_zh",
@@ -1626,27 +1571,12 @@ const ITEM_HEADERS: &[&str] = &[
     "barcodes",
 ];
 
-pub async fn export_items_csv(
-    state: State<AppState>,
-    actor: PageActor,
-    q: Query<ItemQuery>,
-) -> Response {
-    export_items(state, actor, q, false).await
-}
-
-pub async fn export_items_xlsx(
-    state: State<AppState>,
-    actor: PageActor,
-    q: Query<ItemQuery>,
-) -> Response {
-    export_items(state, actor, q, true).await
-}
-
-async fn export_items(
+/// The item list as CSV or XLSX, in the columns the items importer reads.
+pub async fn export_items(
     State(state): State<AppState>,
     PageActor(ctx): PageActor,
+    format: crate::export::ExportFormat,
     Query(q): Query<ItemQuery>,
-    xlsx: bool,
 ) -> Response {
     let p = &state.platform;
     let cats: HashMap<String, String> = catalog::list_categories(p, &ctx.actor, None)
@@ -1707,7 +1637,7 @@ async fn export_items(
             break;
         }
     }
-    spreadsheet("items", xlsx, ITEM_HEADERS, rows)
+    crate::export::respond(format, "items", &text_sheet("items", ITEM_HEADERS, rows))
 }
 
 const STOCK_HEADERS: &[&str] = &[
@@ -1724,27 +1654,12 @@ const STOCK_HEADERS: &[&str] = &[
     "max",
 ];
 
-pub async fn export_stock_csv(
-    state: State<AppState>,
-    actor: PageActor,
-    q: Query<StockQuery>,
-) -> Response {
-    export_stock(state, actor, q, false).await
-}
-
-pub async fn export_stock_xlsx(
-    state: State<AppState>,
-    actor: PageActor,
-    q: Query<StockQuery>,
-) -> Response {
-    export_stock(state, actor, q, true).await
-}
-
-async fn export_stock(
+/// On-hand as CSV or XLSX.
+pub async fn export_stock(
     State(state): State<AppState>,
     PageActor(ctx): PageActor,
+    format: crate::export::ExportFormat,
     Query(q): Query<StockQuery>,
-    xlsx: bool,
 ) -> Response {
     let mut rows = Vec::new();
     let mut offset = 0;
@@ -1783,5 +1698,16 @@ async fn export_stock(
             break;
         }
     }
-    spreadsheet("stock", xlsx, STOCK_HEADERS, rows)
+    crate::export::respond(format, "stock", &text_sheet("stock", STOCK_HEADERS, rows))
+}
+
+/// A sheet of text cells (the shared writer escapes formula-looking text).
+fn text_sheet(name: &str, headers: &[&str], rows: Vec<Vec<String>>) -> boh_platform::sheet::Sheet {
+    boh_platform::import::export_sheet(
+        name,
+        headers,
+        rows.into_iter()
+            .map(|r| r.into_iter().map(boh_platform::sheet::Cell::from).collect())
+            .collect(),
+    )
 }

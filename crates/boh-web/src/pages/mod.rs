@@ -18,6 +18,7 @@ use crate::state::AppState;
 pub mod admin;
 pub mod auth;
 pub mod home;
+pub mod imports;
 pub mod inventory;
 pub mod stores;
 
@@ -30,32 +31,26 @@ pub fn router() -> Router<AppState> {
         .route("/scope", post(set_scope))
         .route("/stores", get(stores::list).post(stores::create))
         .route("/stores/new", get(stores::new_form))
-        .route("/stores/export.csv", get(stores::export_csv))
-        .route("/stores/export.xlsx", get(stores::export_xlsx))
+        .merge(crate::export::routes("/stores", get(stores::export)))
+        .route("/imports", get(imports::index).post(imports::upload))
+        .route("/imports/{id}", get(imports::detail))
+        .route("/imports/{id}/apply", post(imports::apply))
         .route("/stores/{id}", get(stores::detail).post(stores::update))
+        .merge(crate::export::routes(
+            "/inventory/stock",
+            get(inventory::export_stock),
+        ))
+        .merge(crate::export::routes(
+            "/inventory/items",
+            get(inventory::export_items),
+        ))
         .route("/inventory", get(inventory::dashboard))
         .route("/inventory/stock", get(inventory::stock))
-        .route(
-            "/inventory/stock/export.csv",
-            get(inventory::export_stock_csv),
-        )
-        .route(
-            "/inventory/stock/export.xlsx",
-            get(inventory::export_stock_xlsx),
-        )
         .route(
             "/inventory/items",
             get(inventory::items).post(inventory::create_item),
         )
         .route("/inventory/items/new", get(inventory::new_item_form))
-        .route(
-            "/inventory/items/export.csv",
-            get(inventory::export_items_csv),
-        )
-        .route(
-            "/inventory/items/export.xlsx",
-            get(inventory::export_items_xlsx),
-        )
         .route(
             "/inventory/items/{id}",
             get(inventory::item_detail).post(inventory::update_item),
@@ -192,6 +187,13 @@ pub async fn ui(
             href: "/inventory/documents",
             label: t("nav.documents"),
             active: active == "documents",
+        });
+    }
+    if !boh_platform::import::specs_for(&state.platform, actor).is_empty() {
+        nav.push(NavItem {
+            href: "/imports",
+            label: t("nav.imports"),
+            active: active == "imports",
         });
     }
     let mut admin_nav = Vec::new();

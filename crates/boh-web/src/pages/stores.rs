@@ -1,16 +1,17 @@
-//! Store pages: list with search, filters, paging and export; create; detail with edit and
-//! change history.
+//! Store pages: list with search, filters, paging and export (the shared CSV/XLSX writers, in
+//! the stores import's columns); create; detail with edit and change history.
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use boh_kernel::perm;
 use boh_platform::org::{self, NewNode, NodeFilter, NodePatch, OrgNode};
 use serde::Deserialize;
 
 use super::{FormErrors, Ui, error_page, render, scope_cookie, ui};
+use crate::export::ExportFormat;
 use crate::extract::PageActor;
 use crate::state::AppState;
 
@@ -161,142 +162,19 @@ pub async fn list(
     })
 }
 
-/// Neutralise spreadsheet formulas: a cell starting with = + - @ (or tab / CR) gets a leading '.
-pub fn safe_cell(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
-    }
-}
-
-const EXPORT_HEADERS: &[&str] = &[
-    "code",
-    "name_zh",
-    "name_en",
-    "lifecycle_state",
-    "format",
-    "sales_area_m2",
-    "opening_date",
-    "latitude",
-    "longitude",
-    "timezone",
-    "address",
-];
-
-fn export_row(n: &OrgNode) -> Vec<String> {
-    vec![
-        n.code.clone(),
-        n.name_zh.clone(),
-        n.name_en.clone(),
-        n.lifecycle_state.clone().unwrap_or_default(),
-        n.format.clone().unwrap_or_default(),
-        n.sales_area_m2.map(|a| a.to_string()).unwrap_or_default(),
-        n.opening_date.clone().unwrap_or_default(),
-        n.latitude.map(|a| a.to_string()).unwrap_or_default(),
-        n.longitude.map(|a| a.to_string()).unwrap_or_default(),
-        n.timezone.clone(),
-        n.address.clone().unwrap_or_default(),
-    ]
-    .into_iter()
-    .map(|c| safe_cell(&c))
-    .collect()
-}
-
-async fn export_rows(
-    state: &AppState,
-    parts: &Parts,
-    actor: &boh_kernel::Actor,
-    q: &ListQuery,
-) -> Result<Vec<OrgNode>, Response> {
-    let mut all = Vec::new();
-    let mut q2 = ListQuery {
-        q: q.q.clone(),
-        state: q.state.clone(),
-        offset: 0,
-    };
-    loop {
-        let (nodes, total) = org::list(
-            &state.platform,
-            actor,
-            &filter_of(&q2, scope_cookie(parts), 500),
-        )
-        .await
-        .map_err(error_page)?;
-        let n = nodes.len() as i64;
-        all.extend(nodes);
-        q2.offset += n;
-        if n == 0 || q2.offset >= total {
-            break;
-        }
-    }
-    Ok(all)
-}
-
-pub async fn export_csv(
+/// `/stores/export.csv` and `/stores/export.xlsx`: the stores the list shows (search, state
+/// and scope filters), in the columns the stores import reads.
+pub async fn export(
     State(state): State<AppState>,
     parts: Parts,
     PageActor(ctx): PageActor,
+    format: ExportFormat,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let rows = match export_rows(&state, &parts, &ctx.actor, &q).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let _ = w.write_record(EXPORT_HEADERS);
-    for n in &rows {
-        let _ = w.write_record(export_row(n));
-    }
-    let body = w.into_inner().unwrap_or_default();
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"stores.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-pub async fn export_xlsx(
-    State(state): State<AppState>,
-    parts: Parts,
-    PageActor(ctx): PageActor,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let rows = match export_rows(&state, &parts, &ctx.actor, &q).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (c, h) in EXPORT_HEADERS.iter().enumerate() {
-        let _ = sheet.write_string(0, c as u16, *h);
-    }
-    for (r, n) in rows.iter().enumerate() {
-        for (c, v) in export_row(n).iter().enumerate() {
-            let _ = sheet.write_string(r as u32 + 1, c as u16, v);
-        }
-    }
-    match book.save_to_buffer() {
-        Ok(buf) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"stores.xlsx\"",
-                ),
-            ],
-            buf,
-        )
-            .into_response(),
-        Err(e) => error_page(boh_platform::PlatformError::Internal(anyhow::anyhow!(e))),
+    let filter = filter_of(&q, scope_cookie(&parts), 500);
+    match boh_platform::org_import::export(&state.platform, &ctx.actor, &filter).await {
+        Ok(sheet) => crate::export::respond(format, "stores", &sheet),
+        Err(e) => error_page(e),
     }
 }
 
