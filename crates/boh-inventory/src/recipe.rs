@@ -504,8 +504,13 @@ pub async fn add_version(
         };
         let Some(comp) = comp else { continue };
         if comp.id == item.id {
+            let key = if l.item_id.as_deref().is_some_and(|s| !s.is_empty()) {
+                "item_id"
+            } else {
+                "item_code"
+            };
             errors.push(FieldError::new(
-                &format!("{field}.item_id"),
+                &format!("{field}.{key}"),
                 format!("{} cannot be an ingredient of itself", item.code),
             ));
             continue;

@@ -43,6 +43,9 @@ struct Foreign {
     /// A stock document and a storage area at S002.
     s002_doc: String,
     s002_area: String,
+    /// A supplier of another company and one of its items.
+    other_supplier: String,
+    other_supplier_item: String,
 }
 
 impl Foreign {
@@ -53,6 +56,7 @@ impl Foreign {
             "item_id" => &self.other_item,
             "category_id" => &self.other_category,
             "document_id" => &self.s002_doc,
+            "supplier_id" => &self.other_supplier,
             "user_id" => &self.m2_user,
             "grant_id" => &self.m2_grant,
             "role_id" => &self.admin_role,
@@ -73,6 +77,8 @@ impl Foreign {
             "item_id" => &self.other_item,
             "category_id" => &self.other_category,
             "storage_area_id" => &self.s002_area,
+            "supplier_id" => &self.other_supplier,
+            "supplier_item_id" => &self.other_supplier_item,
             "user_id" => &self.m2_user,
             "role_id" => &self.admin_role,
             "grant_id" => &self.m2_grant,
@@ -335,6 +341,36 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, i64> {
             "SELECT COUNT(*) FROM inv_period_locks",
         ),
         ("inv_lots rows", "SELECT COUNT(*) FROM inv_lots"),
+        ("inv_suppliers rows", "SELECT COUNT(*) FROM inv_suppliers"),
+        (
+            "inv_suppliers versions",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM inv_suppliers",
+        ),
+        (
+            "inv_supplier_items rows",
+            "SELECT COUNT(*) FROM inv_supplier_items",
+        ),
+        (
+            "inv_supplier_items max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM inv_supplier_items",
+        ),
+        (
+            "inv_supplier_prices rows",
+            "SELECT COUNT(*) FROM inv_supplier_prices",
+        ),
+        ("inv_recipes rows", "SELECT COUNT(*) FROM inv_recipes"),
+        (
+            "inv_recipes max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM inv_recipes",
+        ),
+        (
+            "inv_recipe_versions rows",
+            "SELECT COUNT(*) FROM inv_recipe_versions",
+        ),
+        (
+            "inv_recipe_lines rows",
+            "SELECT COUNT(*) FROM inv_recipe_lines",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (name, sql) in queries {
@@ -426,7 +462,7 @@ async fn setup(app: &TestApp) -> Foreign {
         &app.platform,
         &sys,
         boh_inventory::catalog::ItemInput {
-            company_id: Some(co2),
+            company_id: Some(co2.clone()),
             code: "OI".into(),
             name: Some("Other item".into()),
             base_unit: Some("kg".into()),
@@ -435,6 +471,31 @@ async fn setup(app: &TestApp) -> Foreign {
     )
     .await
     .expect("other item")
+    .id;
+    let other_supplier = boh_inventory::supplier::create_supplier(
+        &app.platform,
+        &sys,
+        boh_inventory::supplier::SupplierInput {
+            company_id: Some(co2),
+            code: "OS".into(),
+            name: Some("Other supplier".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("other supplier")
+    .id;
+    let other_supplier_item = boh_inventory::supplier::save_supplier_item(
+        &app.platform,
+        &sys,
+        &other_supplier,
+        boh_inventory::supplier::SupplierItemInput {
+            item_id: Some(other_item.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("other supplier item")
     .id;
     let r = app
         .post_json(
@@ -469,6 +530,8 @@ async fn setup(app: &TestApp) -> Foreign {
     Foreign {
         other_item,
         other_category,
+        other_supplier,
+        other_supplier_item,
         s002_doc,
         s002_area,
         s002,

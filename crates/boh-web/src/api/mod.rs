@@ -26,6 +26,8 @@ pub mod iam;
 pub mod items;
 pub mod jobs;
 pub mod org;
+pub mod purchasing;
+pub mod recipes;
 pub mod stock;
 pub mod system;
 pub mod webhooks;
@@ -63,6 +65,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(jobs::router())
         .merge(items::router())
         .merge(stock::router())
+        .merge(purchasing::router())
+        .merge(recipes::router())
         .merge(system::router())
 }
 
