@@ -393,3 +393,48 @@ async fn closed_supplier_and_unconvertible_pack_unit_are_refused(app: TestApp) {
     r.assert_status(403);
     assert_eq!(app.count("inv_supplier_prices").await, prices);
 }
+
+both!(supplier_list_exports_csv_and_xlsx);
+
+async fn supplier_list_exports_csv_and_xlsx(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    supplier(
+        &app,
+        &admin,
+        json!({"code": "EXP1", "name_en": "=HYPERLINK(\"x\")", "name_zh": "导出", "delivery_days": [2, 4]}),
+    )
+    .await;
+    let cookie = app.session("admin").await;
+    let r = app
+        .request(hyper::Method::GET, "/suppliers/export.csv?q=EXP")
+        .cookie("boh_session", &cookie)
+        .send()
+        .await;
+    r.assert_status(200);
+    let text = r.text();
+    assert!(text.starts_with('\u{feff}'), "BOM for spreadsheets");
+    assert!(text.contains("code,name_zh,name_en"), "{text}");
+    assert!(text.contains("EXP1,导出,"), "{text}");
+    assert!(
+        text.contains("'=HYPERLINK"),
+        "formulas are neutralised: {text}"
+    );
+    assert!(text.contains("\"2,4\""), "{text}");
+    let r = app
+        .request(hyper::Method::GET, "/suppliers/export.xlsx")
+        .cookie("boh_session", &cookie)
+        .send()
+        .await;
+    r.assert_status(200);
+    assert!(r.body.starts_with(b"PK"), "an xlsx (zip) file");
+    // The pages answer for a store manager too (reading), without the create button.
+    let m1 = app.session("manager.s001").await;
+    let r = app
+        .request(hyper::Method::GET, "/suppliers")
+        .cookie("boh_session", &m1)
+        .send()
+        .await;
+    r.assert_status(200);
+    assert!(r.text().contains("EXP1"));
+    assert!(!r.text().contains("id=\"new-supplier\""));
+}

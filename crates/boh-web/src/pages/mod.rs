@@ -18,6 +18,8 @@ use crate::state::AppState;
 pub mod admin;
 pub mod auth;
 pub mod home;
+pub mod purchasing;
+pub mod recipes;
 pub mod stores;
 
 pub fn router() -> Router<AppState> {
@@ -32,6 +34,23 @@ pub fn router() -> Router<AppState> {
         .route("/stores/export.csv", get(stores::export_csv))
         .route("/stores/export.xlsx", get(stores::export_xlsx))
         .route("/stores/{id}", get(stores::detail).post(stores::update))
+        .route("/suppliers", get(purchasing::list).post(purchasing::create))
+        .route("/suppliers/new", get(purchasing::new_form))
+        .route("/suppliers/export.csv", get(purchasing::export_csv))
+        .route("/suppliers/export.xlsx", get(purchasing::export_xlsx))
+        .route(
+            "/suppliers/{id}",
+            get(purchasing::detail).post(purchasing::update),
+        )
+        .route("/suppliers/{id}/items", post(purchasing::add_item))
+        .route("/suppliers/{id}/prices", post(purchasing::add_price))
+        .route("/recipes", get(recipes::list))
+        .route("/recipes/{id}", get(recipes::detail))
+        .route("/recipes/{id}/versions", post(recipes::add_version))
+        .route(
+            "/production",
+            get(recipes::production_form).post(recipes::production_post),
+        )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(admin::router())
@@ -134,6 +153,25 @@ pub async fn ui(
             href: "/org",
             label: t("nav.org"),
             active: active == "org",
+        });
+    }
+    if actor.has_anywhere(perm::INVENTORY_READ) {
+        nav.push(NavItem {
+            href: "/suppliers",
+            label: t("nav.suppliers"),
+            active: active == "suppliers",
+        });
+        nav.push(NavItem {
+            href: "/recipes",
+            label: t("nav.recipes"),
+            active: active == "recipes",
+        });
+    }
+    if actor.has_anywhere(perm::INVENTORY_MOVE_CREATE) {
+        nav.push(NavItem {
+            href: "/production",
+            label: t("nav.production"),
+            active: active == "production",
         });
     }
     let mut admin_nav = Vec::new();
