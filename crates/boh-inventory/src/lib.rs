@@ -6,7 +6,8 @@
 //!
 //! Published events: `inventory.movements.posted` (one per stock document, carrying every
 //! movement it posted, with quantity and value; finance posts from it), `inventory.transfer.*`,
-//! `inventory.count.posted`, `inventory.item.*`.
+//! `inventory.count.posted`, `inventory.item.*`, `inventory.suppliers.changed`,
+//! `inventory.prices.added` (new supplier prices), `inventory.recipe.versioned`.
 //!
 //! Invariants:
 //! - The ledger is append-only: movements are inserted, never updated or deleted; a correction
@@ -20,6 +21,9 @@
 //!   by anyone holding `inventory.read` somewhere in it; stock, movements, transfers and counts
 //!   belong to a location and are read only inside the actor's scope. Out of scope is
 //!   `NotFound`.
+//! - Supplier prices and recipe versions are never updated or deleted; a change is a new row
+//!   with its effective date ([`supplier`], [`recipe`]). Productions post through the ledger
+//!   like any document ([`production`]).
 
 pub mod catalog;
 

@@ -128,7 +128,7 @@ impl Ratio {
         mul_div_i128(self.num, FIXED, self.den).unwrap_or(i128::MAX / 4)
     }
 
-    pub fn mul(self, o: Ratio) -> Ratio {
+    fn times(self, o: Ratio) -> Ratio {
         let g1 = gcd(self.num, o.den).max(1);
         let g2 = gcd(o.num, self.den).max(1);
         match (
@@ -143,7 +143,7 @@ impl Ratio {
         }
     }
 
-    pub fn add(self, o: Ratio) -> Ratio {
+    fn plus(self, o: Ratio) -> Ratio {
         let g = gcd(self.den, o.den).max(1);
         let exact = (|| {
             let l = (self.den / g).checked_mul(o.den)?;
@@ -157,6 +157,20 @@ impl Ratio {
     /// `q × self`, rounded half away from zero to an integer.
     pub fn apply(self, q: i64) -> Option<i64> {
         mul_div_i128(i128::from(q), self.num, self.den).and_then(|v| i64::try_from(v).ok())
+    }
+}
+
+impl std::ops::Mul for Ratio {
+    type Output = Ratio;
+    fn mul(self, o: Ratio) -> Ratio {
+        self.times(o)
+    }
+}
+
+impl std::ops::Add for Ratio {
+    type Output = Ratio;
+    fn add(self, o: Ratio) -> Ratio {
+        self.plus(o)
     }
 }
 
@@ -1240,7 +1254,7 @@ impl RecipeBook {
             .iter_mut()
             .find(|(k, _)| k == id)
         {
-            Some((_, v)) => *v = v.add(r),
+            Some((_, v)) => *v = *v + r,
             None => acc.push((id.to_string(), r)),
         };
         for l in &version.lines {
@@ -1268,7 +1282,7 @@ impl RecipeBook {
             let sub = self.per_unit(&l.component_id, path)?;
             path.pop();
             for (leaf, r) in sub.iter() {
-                add(&mut acc, leaf, rate.mul(*r));
+                add(&mut acc, leaf, rate * *r);
             }
         }
         Ok(acc)
@@ -1803,8 +1817,8 @@ mod tests {
     fn ratios_stay_exact() {
         let ninth = Ratio::new(1, 9);
         let third = Ratio::new(1, 3);
-        assert_eq!(ninth.add(ninth).add(ninth), third);
-        assert_eq!(third.mul(third), ninth);
+        assert_eq!(ninth + ninth + ninth, third);
+        assert_eq!(third * third, ninth);
         // 1 unit (10^6 micro) × 1/9 = 111111.1… → 111111
         assert_eq!(ninth.apply(1_000_000), Some(111_111));
         assert_eq!(Ratio::new(2, 3).apply(1), Some(1));
@@ -1819,7 +1833,7 @@ mod tests {
             999_961,
             1_000_039,
         ] {
-            r = r.mul(Ratio::new(p + 1, p));
+            r = r * Ratio::new(p + 1, p);
         }
         assert!(
             r.apply(1_000_000)

@@ -330,7 +330,8 @@ async fn seed(app: &TestApp) -> (String, String, String) {
         )
         .await;
     }
-    let prices: &[(&str, &str, &[(i64, &str)])] = &[
+    type PriceList<'a> = &'a [(i64, &'a str)];
+    let prices: &[(&str, &str, PriceList)] = &[
         (
             "BEEF",
             "case",

@@ -529,10 +529,10 @@ async fn cost_rollup_matches_hand_computation(app: TestApp) {
         "{c}"
     );
     assert_eq!(c["lines"][4]["gross_qty"], "0.04");
-    assert_eq!(c["lines"][0]["unit_cost_e6"], 6000_000_000_i64);
+    assert_eq!(c["lines"][0]["unit_cost_e6"], 6_000_000_000_i64);
     assert_eq!(c["batch_cost"], 1248);
     assert_eq!(c["unit_cost"], 1248);
-    assert_eq!(c["unit_cost_e6"], 1248_000_000_i64);
+    assert_eq!(c["unit_cost_e6"], 1_248_000_000_i64);
     assert_eq!(c["food_cost_bp"], 3566);
     assert_eq!(c["complete"], true);
 

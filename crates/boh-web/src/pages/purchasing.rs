@@ -610,6 +610,7 @@ pub struct DetailQuery {
     pub added: Option<String>,
 }
 
+#[derive(Default)]
 struct Forms {
     form: Option<SupplierForm>,
     form_errors: FormErrors,
@@ -618,20 +619,6 @@ struct Forms {
     price_form: PriceForm,
     price_errors: FormErrors,
     open: String,
-}
-
-impl Default for Forms {
-    fn default() -> Self {
-        Forms {
-            form: None,
-            form_errors: FormErrors::default(),
-            item_form: ItemForm::default(),
-            item_errors: FormErrors::default(),
-            price_form: PriceForm::default(),
-            price_errors: FormErrors::default(),
-            open: String::new(),
-        }
-    }
 }
 
 async fn detail_page(
