@@ -1339,6 +1339,7 @@ impl RecipeBook {
         for (id, r) in rates {
             let q = r
                 .apply(qty.micros())
+                .filter(|q| q.abs() <= MAX_QTY)
                 .ok_or_else(|| PlatformError::invalid("qty", "is too large for this recipe"))?;
             let f = self.facts.get(id);
             out.push(Usage {

@@ -238,11 +238,9 @@ pub struct SupplierFilter {
     /// `true` (default) for active suppliers, `false` for closed ones, `all` for both.
     #[param(pattern = "^(true|false|all)?$")]
     pub active: Option<String>,
-    /// Page size (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size (1–500, default 50; others are clamped).
     pub limit: Option<i64>,
     /// Rows to skip.
-    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -1483,11 +1481,9 @@ pub async fn item_price(
 pub struct PriceFilter {
     /// Only this supplier item.
     pub supplier_item_id: Option<String>,
-    /// Page size (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size (1–500, default 50; others are clamped).
     pub limit: Option<i64>,
     /// Rows to skip.
-    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

@@ -76,7 +76,7 @@ pub struct CostParams {
     pub date: Option<String>,
     /// Selling price of one base unit of the item in minor units, for the food-cost
     /// percentage.
-    #[param(pattern = "^[0-9]{1,13}$")]
+    #[param(pattern = "^[1-9][0-9]{0,11}$")]
     pub selling_price: Option<String>,
 }
 
@@ -108,7 +108,6 @@ async fn recipe_cost(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ExplodeParams {
     /// How much of the item, a positive decimal; default 1.
-    #[param(pattern = r"^\+?[0-9]{0,13}(\.[0-9]{0,6})?$")]
     pub qty: Option<String>,
     /// The unit of `qty`; default the item's base unit.
     pub unit: Option<String>,
