@@ -6,7 +6,8 @@
 //!
 //! Published events: `inventory.movements.posted` (one per stock document, carrying every
 //! movement it posted, with quantity and value; finance posts from it), `inventory.transfer.*`,
-//! `inventory.count.posted`, `inventory.item.*`.
+//! `inventory.count.posted`, `inventory.item.*`, `inventory.suppliers.changed`,
+//! `inventory.prices.added` (new supplier prices), `inventory.recipe.versioned`.
 //!
 //! Invariants:
 //! - The ledger is append-only: movements are inserted, never updated or deleted; a correction
@@ -20,12 +21,18 @@
 //!   by anyone holding `inventory.read` somewhere in it; stock, movements, transfers and counts
 //!   belong to a location and are read only inside the actor's scope. Out of scope is
 //!   `NotFound`.
+//! - Supplier prices and recipe versions are never updated or deleted; a change is a new row
+//!   with its effective date ([`supplier`], [`recipe`]). Productions post through the ledger
+//!   like any document ([`production`]).
 
 pub mod catalog;
 pub mod demo;
 
 pub mod ledger;
 pub mod location;
+pub mod production;
+pub mod recipe;
+pub mod supplier;
 
 pub mod units;
 
@@ -210,6 +217,55 @@ pub fn sort_field_errors(errors: &mut [FieldError]) {
         }
     }
     errors.sort_by_key(|e| key(&e.field));
+}
+
+/// A decimal quantity as a client sent it (a JSON string or number), parsed by the use case so
+/// that a bad one is a field error listed with every other problem of the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QtyText(pub String);
+
+impl QtyText {
+    /// The quantity, or a field error naming `field`.
+    pub fn parse(&self, errors: &mut Vec<FieldError>, field: &str) -> Option<boh_kernel::Qty> {
+        match boh_kernel::Qty::parse(&self.0) {
+            Ok(q) => Some(q),
+            Err(e) => {
+                errors.push(FieldError::new(field, e.to_string()));
+                None
+            }
+        }
+    }
+}
+
+impl From<&str> for QtyText {
+    fn from(s: &str) -> QtyText {
+        QtyText(s.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QtyText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<QtyText, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = QtyText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a decimal quantity such as \"12.5\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<QtyText, E> {
+                Ok(QtyText(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<QtyText, E> {
+                Ok(QtyText(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<QtyText, E> {
+                Ok(QtyText(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<QtyText, E> {
+                Ok(QtyText(format!("{v}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Page size and offset from optional parameters (1–500, default 50).

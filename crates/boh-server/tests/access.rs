@@ -46,6 +46,9 @@ struct Foreign {
     /// An import kind the walker's identity may not use.
     kind: String,
     import: String,
+    /// A supplier of another company and one of its items.
+    other_supplier: String,
+    other_supplier_item: String,
 }
 
 impl Foreign {
@@ -56,6 +59,7 @@ impl Foreign {
             "item_id" => &self.other_item,
             "category_id" => &self.other_category,
             "document_id" => &self.s002_doc,
+            "supplier_id" => &self.other_supplier,
             "user_id" => &self.m2_user,
             "grant_id" => &self.m2_grant,
             "role_id" => &self.admin_role,
@@ -78,6 +82,8 @@ impl Foreign {
             "item_id" => &self.other_item,
             "category_id" => &self.other_category,
             "storage_area_id" => &self.s002_area,
+            "supplier_id" => &self.other_supplier,
+            "supplier_item_id" => &self.other_supplier_item,
             "user_id" => &self.m2_user,
             "role_id" => &self.admin_role,
             "grant_id" => &self.m2_grant,
@@ -342,6 +348,36 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, i64> {
             "SELECT COUNT(*) FROM inv_period_locks",
         ),
         ("inv_lots rows", "SELECT COUNT(*) FROM inv_lots"),
+        ("inv_suppliers rows", "SELECT COUNT(*) FROM inv_suppliers"),
+        (
+            "inv_suppliers versions",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM inv_suppliers",
+        ),
+        (
+            "inv_supplier_items rows",
+            "SELECT COUNT(*) FROM inv_supplier_items",
+        ),
+        (
+            "inv_supplier_items max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM inv_supplier_items",
+        ),
+        (
+            "inv_supplier_prices rows",
+            "SELECT COUNT(*) FROM inv_supplier_prices",
+        ),
+        ("inv_recipes rows", "SELECT COUNT(*) FROM inv_recipes"),
+        (
+            "inv_recipes max updated_at",
+            "SELECT COALESCE(MAX(updated_at), 0) FROM inv_recipes",
+        ),
+        (
+            "inv_recipe_versions rows",
+            "SELECT COUNT(*) FROM inv_recipe_versions",
+        ),
+        (
+            "inv_recipe_lines rows",
+            "SELECT COUNT(*) FROM inv_recipe_lines",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (name, sql) in queries {
@@ -447,7 +483,7 @@ async fn setup(app: &TestApp) -> Foreign {
         &app.platform,
         &sys,
         boh_inventory::catalog::ItemInput {
-            company_id: Some(co2),
+            company_id: Some(co2.clone()),
             code: "OI".into(),
             name: Some("Other item".into()),
             base_unit: Some("kg".into()),
@@ -456,6 +492,31 @@ async fn setup(app: &TestApp) -> Foreign {
     )
     .await
     .expect("other item")
+    .id;
+    let other_supplier = boh_inventory::supplier::create_supplier(
+        &app.platform,
+        &sys,
+        boh_inventory::supplier::SupplierInput {
+            company_id: Some(co2),
+            code: "OS".into(),
+            name: Some("Other supplier".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("other supplier")
+    .id;
+    let other_supplier_item = boh_inventory::supplier::save_supplier_item(
+        &app.platform,
+        &sys,
+        &other_supplier,
+        boh_inventory::supplier::SupplierItemInput {
+            item_id: Some(other_item.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("other supplier item")
     .id;
     let r = app
         .post_json(
@@ -490,6 +551,8 @@ async fn setup(app: &TestApp) -> Foreign {
     Foreign {
         other_item,
         other_category,
+        other_supplier,
+        other_supplier_item,
         s002_doc,
         s002_area,
         s002,

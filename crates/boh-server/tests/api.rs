@@ -28,10 +28,14 @@ mod jobs;
 mod limits;
 #[path = "api/migrations.rs"]
 mod migrations;
+#[path = "api/recipes.rs"]
+mod recipes;
 #[path = "api/revocation.rs"]
 mod revocation;
 #[path = "api/sessions.rs"]
 mod sessions;
+#[path = "api/suppliers.rs"]
+mod suppliers;
 #[path = "api/throttle.rs"]
 mod throttle;
 #[path = "api/validation.rs"]

@@ -91,10 +91,24 @@ pub fn bar_chart(title: &str, data: &[Datum]) -> String {
 
 /// A line chart over ordered points (e.g. days), with dots and the last value labelled.
 pub fn line_chart(title: &str, data: &[Datum]) -> String {
-    let (w, h, left, bottom, top) = (640.0_f64, 240.0_f64, 44.0_f64, 36.0_f64, 16.0_f64);
+    line_chart_with(title, data, &|v| v.to_string())
+}
+
+/// [`line_chart`] with the values (axis labels and tooltips) written by `fmt`, e.g. money in
+/// minor units as `12.50`.
+pub fn line_chart_with(title: &str, data: &[Datum], fmt: &dyn Fn(i64) -> String) -> String {
+    let (w, h, bottom, top) = (640.0_f64, 240.0_f64, 36.0_f64, 16.0_f64);
     let max = nice_max(data.iter().map(|d| d.value).max().unwrap_or(0));
+    // Room for the widest axis label.
+    let left = (fmt(max).chars().count() as f64 * 6.5 + 12.0).max(44.0);
+    // Room for half of the last point's label, which is centred on it.
+    let right = data
+        .last()
+        .map(|d| d.label.chars().count() as f64 * 3.3 + 4.0)
+        .unwrap_or(0.0)
+        .max(16.0);
     let plot_h = h - bottom - top;
-    let plot_w = w - left - 16.0;
+    let plot_w = w - left - right;
     let step = if data.len() > 1 {
         plot_w / (data.len() - 1) as f64
     } else {
@@ -118,10 +132,10 @@ pub fn line_chart(title: &str, data: &[Datum]) -> String {
         let _ = write!(
             s,
             r#"<line class="grid" x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}"/><text class="axis" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
-            w - 16.0,
+            w - right,
             left - 6.0,
             y + 4.0,
-            max * i / 4
+            esc(&fmt(max * i / 4))
         );
     }
     let path: Vec<String> = data
@@ -142,7 +156,7 @@ pub fn line_chart(title: &str, data: &[Datum]) -> String {
             s,
             r#"<circle class="dot" cx="{x:.1}" cy="{y:.1}" r="3"><title>{}: {}</title></circle>"#,
             esc(&d.label),
-            d.value
+            esc(&fmt(d.value))
         );
         if i % label_every == 0 || i + 1 == data.len() {
             let _ = write!(

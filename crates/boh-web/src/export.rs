@@ -101,6 +101,17 @@ pub fn respond(format: ExportFormat, stem: &str, sheet: &Sheet) -> Response {
     }
 }
 
+/// A sheet of text cells (the shared writer escapes formula-looking text).
+pub fn text_sheet(name: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Sheet {
+    boh_platform::import::export_sheet(
+        name,
+        headers,
+        rows.into_iter()
+            .map(|r| r.into_iter().map(sheet::Cell::from).collect())
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

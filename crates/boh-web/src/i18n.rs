@@ -161,6 +161,38 @@ pub fn field_message(locale: &str, msg: &str) -> String {
             "records were changed by someone else during the import; run it again",
             "导入期间记录被他人修改，请重新导入",
         ),
+        ("must be positive", "必须大于 0"),
+        ("must be 0 or more", "不能为负数"),
+        ("must be between 0 and 365", "须在 0 到 365 之间"),
+        ("must be an amount such as 12.50", "须为金额，如 12.50"),
+        ("must be a decimal number such as 12.5", "须为数字，如 12.5"),
+        ("may have at most 2 decimal places", "最多 2 位小数"),
+        ("may have at most 6 decimal places", "最多 6 位小数"),
+        (
+            "must be more than 0 and at most 100",
+            "须大于 0 且不超过 100",
+        ),
+        ("at least one line is required", "至少需要一行"),
+        (
+            "must list ISO weekdays from 1 (Monday) to 7 (Sunday)",
+            "须为 1（周一）到 7（周日）",
+        ),
+        (
+            "must be three capital letters (ISO 4217), e.g. CNY",
+            "须为三个大写字母（ISO 4217），如 CNY",
+        ),
+        (
+            "may contain only digits, spaces and + - ( ) . /",
+            "只能包含数字、空格及 + - ( ) . /",
+        ),
+        (
+            "must be a positive amount in minor units up to 1000000000000",
+            "须为正数金额",
+        ),
+        (
+            "not enough stock for every line; nothing was posted",
+            "部分原料库存不足，未过账",
+        ),
     ];
     if let Some((_, zh)) = EXACT.iter().find(|(en, _)| *en == msg) {
         return (*zh).to_string();
@@ -206,6 +238,19 @@ pub fn field_message(locale: &str, msg: &str) -> String {
             "编码 {} 在本公司已被使用",
         ),
         ("username ", " is taken", "用户名 {} 已被占用"),
+        ("must be after ", "", "须晚于 {}"),
+        ("must be on or after ", "", "不得早于 {}"),
+        ("supplier ", " is closed", "供应商 {} 已停用"),
+        (
+            "versions are never changed: a new version must take effect after ",
+            "",
+            "版本一经保存不能修改：新版本的生效日期须晚于 {}",
+        ),
+        (
+            "the recipe would contain itself: ",
+            "",
+            "配方会包含自身：{}",
+        ),
         ("role code ", " exists", "角色编码 {} 已存在"),
         (
             "you cannot grant ",

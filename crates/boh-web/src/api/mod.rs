@@ -27,6 +27,8 @@ pub mod imports;
 pub mod items;
 pub mod jobs;
 pub mod org;
+pub mod purchasing;
+pub mod recipes;
 pub mod stock;
 pub mod system;
 pub mod webhooks;
@@ -65,6 +67,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(items::router())
         .merge(stock::router())
         .merge(imports::router())
+        .merge(purchasing::router())
+        .merge(recipes::router())
         .merge(system::router())
 }
 

@@ -1637,7 +1637,11 @@ pub async fn export_items(
             break;
         }
     }
-    crate::export::respond(format, "items", &text_sheet("items", ITEM_HEADERS, rows))
+    crate::export::respond(
+        format,
+        "items",
+        &crate::export::text_sheet("items", ITEM_HEADERS, rows),
+    )
 }
 
 const STOCK_HEADERS: &[&str] = &[
@@ -1698,16 +1702,9 @@ pub async fn export_stock(
             break;
         }
     }
-    crate::export::respond(format, "stock", &text_sheet("stock", STOCK_HEADERS, rows))
-}
-
-/// A sheet of text cells (the shared writer escapes formula-looking text).
-fn text_sheet(name: &str, headers: &[&str], rows: Vec<Vec<String>>) -> boh_platform::sheet::Sheet {
-    boh_platform::import::export_sheet(
-        name,
-        headers,
-        rows.into_iter()
-            .map(|r| r.into_iter().map(boh_platform::sheet::Cell::from).collect())
-            .collect(),
+    crate::export::respond(
+        format,
+        "stock",
+        &crate::export::text_sheet("stock", STOCK_HEADERS, rows),
     )
 }

@@ -20,6 +20,8 @@ pub mod auth;
 pub mod home;
 pub mod imports;
 pub mod inventory;
+pub mod purchasing;
+pub mod recipes;
 pub mod stores;
 
 pub fn router() -> Router<AppState> {
@@ -67,6 +69,22 @@ pub fn router() -> Router<AppState> {
         .route(
             "/inventory/documents/{id}/reverse",
             post(inventory::reverse_document),
+        )
+        .route("/suppliers", get(purchasing::list).post(purchasing::create))
+        .route("/suppliers/new", get(purchasing::new_form))
+        .merge(crate::export::routes("/suppliers", get(purchasing::export)))
+        .route(
+            "/suppliers/{id}",
+            get(purchasing::detail).post(purchasing::update),
+        )
+        .route("/suppliers/{id}/items", post(purchasing::add_item))
+        .route("/suppliers/{id}/prices", post(purchasing::add_price))
+        .route("/recipes", get(recipes::list))
+        .route("/recipes/{id}", get(recipes::detail))
+        .route("/recipes/{id}/versions", post(recipes::add_version))
+        .route(
+            "/production",
+            get(recipes::production_form).post(recipes::production_post),
         )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
@@ -194,6 +212,25 @@ pub async fn ui(
             href: "/imports",
             label: t("nav.imports"),
             active: active == "imports",
+        });
+    }
+    if actor.has_anywhere(perm::INVENTORY_READ) {
+        nav.push(NavItem {
+            href: "/suppliers",
+            label: t("nav.suppliers"),
+            active: active == "suppliers",
+        });
+        nav.push(NavItem {
+            href: "/recipes",
+            label: t("nav.recipes"),
+            active: active == "recipes",
+        });
+    }
+    if actor.has_anywhere(perm::INVENTORY_MOVE_CREATE) {
+        nav.push(NavItem {
+            href: "/production",
+            label: t("nav.production"),
+            active: active == "production",
         });
     }
     let mut admin_nav = Vec::new();
