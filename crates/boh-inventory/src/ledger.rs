@@ -213,26 +213,9 @@ struct LotState {
     code: String,
 }
 
-async fn policy_of(tx: &mut AnyConnection, location_id: &str) -> Result<NegativePolicy> {
-    let row =
-        sqlx::query("SELECT negative_policy FROM inv_location_settings WHERE location_id = $1")
-            .bind(location_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    Ok(match row {
-        Some(r) if r.try_get::<String, _>("negative_policy")? == "allow" => NegativePolicy::Allow,
-        _ => NegativePolicy::Forbid,
-    })
-}
-
 /// Check a business date: a real date, not in a locked period, not after tomorrow at the
 /// location.
-async fn check_date(
-    tx: &mut AnyConnection,
-    company_id: &str,
-    location: &OrgNode,
-    date: &str,
-) -> Result<()> {
+fn check_date(location: &OrgNode, date: &str, locked_through: Option<&str>) -> Result<()> {
     let Ok(d) = date.parse::<jiff::civil::Date>() else {
         return Err(PlatformError::invalid(
             "business_date",
@@ -252,22 +235,17 @@ async fn check_date(
             "must be in the year 2000 or later",
         ));
     }
-    let lock = sqlx::query("SELECT locked_through FROM inv_period_locks WHERE company_id = $1")
-        .bind(company_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(r) = lock {
-        let through: String = r.try_get("locked_through")?;
-        if date <= through.as_str() {
-            return Err(PlatformError::Refused {
-                code: "period_locked",
-                message: format!("inventory is locked through {through}; post on a later date"),
-                fields: vec![FieldError::new(
-                    "business_date",
-                    format!("must be after {through}"),
-                )],
-            });
-        }
+    if let Some(through) = locked_through
+        && date <= through
+    {
+        return Err(PlatformError::Refused {
+            code: "period_locked",
+            message: format!("inventory is locked through {through}; post on a later date"),
+            fields: vec![FieldError::new(
+                "business_date",
+                format!("must be after {through}"),
+            )],
+        });
     }
     Ok(())
 }
@@ -275,7 +253,7 @@ async fn check_date(
 /// Post a document inside the caller's transaction. See the module documentation.
 pub async fn post_in(
     tx: &mut AnyConnection,
-    backend: Backend,
+    _backend: Backend,
     ctx: &Ctx,
     doc: &PostDoc,
 ) -> Result<Doc> {
@@ -287,25 +265,41 @@ pub async fn post_in(
     }
     let loc = &doc.location;
     let company_id = loc.company_id.clone();
-    check_date(tx, &company_id, loc, &doc.business_date).await?;
-    let policy = if doc.allow_negative {
+    // The location's policy and the company's period lock, in one round trip.
+    let settings = sqlx::query(
+        "SELECT (SELECT negative_policy FROM inv_location_settings WHERE location_id = $1) AS policy, \
+         (SELECT locked_through FROM inv_period_locks WHERE company_id = $2) AS locked_through",
+    )
+    .bind(&loc.id)
+    .bind(&company_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let locked: Option<String> = settings.try_get("locked_through")?;
+    check_date(loc, &doc.business_date, locked.as_deref())?;
+    let policy = if doc.allow_negative
+        || settings.try_get::<Option<String>, _>("policy")?.as_deref() == Some("allow")
+    {
         NegativePolicy::Allow
     } else {
-        policy_of(tx, &loc.id).await?
+        NegativePolicy::Forbid
     };
     let t = now().micros();
 
-    // Valuation rows: create the missing ones, then lock all in item order.
+    // Valuation rows: create the missing ones and lock all, in item order, in one statement
+    // (an upsert locks the rows it conflicts with on PostgreSQL; SQLite has one writer).
     let mut item_ids: Vec<String> = doc.lines.iter().map(|l| l.item.id.clone()).collect();
     item_ids.sort();
     item_ids.dedup();
+    let mut vals: HashMap<String, ValState> = HashMap::new();
     for chunk in item_ids.chunks(400) {
         let sql = format!(
             "INSERT INTO inv_valuation (location_id, item_id, company_id, location_path, qty, value, \
-             last_unit_cost, negative_since, last_movement_at) VALUES {} ON CONFLICT (location_id, item_id) DO NOTHING",
-            values_placeholders(chunk.len(), 9, 1)
+             last_unit_cost, negative_since, last_movement_at) VALUES {} ON CONFLICT (location_id, item_id) \
+             DO UPDATE SET location_path = excluded.location_path \
+             RETURNING item_id, qty, value, last_unit_cost, negative_since",
+            boh_platform::util::values_list(tx, chunk.len(), 9)
         );
-        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
         for id in chunk {
             q = q
                 .bind(&loc.id)
@@ -317,24 +311,6 @@ pub async fn post_in(
                 .bind(0i64)
                 .bind(None::<i64>)
                 .bind(t);
-        }
-        q.execute(&mut *tx).await?;
-    }
-    let lock = if backend == Backend::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    let mut vals: HashMap<String, ValState> = HashMap::new();
-    for chunk in item_ids.chunks(400) {
-        let sql = format!(
-            "SELECT item_id, qty, value, last_unit_cost, negative_since FROM inv_valuation \
-             WHERE location_id = $1 AND item_id IN ({}) ORDER BY item_id{lock}",
-            in_placeholders(chunk.len(), 2)
-        );
-        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).bind(&loc.id);
-        for id in chunk {
-            q = q.bind(id);
         }
         for r in q.fetch_all(&mut *tx).await? {
             vals.insert(
@@ -348,9 +324,30 @@ pub async fn post_in(
             );
         }
     }
-    // Lot rows of the items involved (all of their lots: FEFO needs them).
+    // Lot rows of the lot-tracked items involved (all of their lots: FEFO needs them). An item
+    // without lots has one row, lot "", always equal to its valuation quantity.
     let mut lots: HashMap<String, Vec<LotState>> = HashMap::new();
-    for chunk in item_ids.chunks(400) {
+    let mut lot_items: Vec<String> = doc
+        .lines
+        .iter()
+        .filter(|l| l.item.lot_tracked)
+        .map(|l| l.item.id.clone())
+        .collect();
+    lot_items.sort();
+    lot_items.dedup();
+    for l in doc.lines.iter().filter(|l| !l.item.lot_tracked) {
+        if let Some(v) = vals.get(&l.item.id) {
+            lots.entry(l.item.id.clone()).or_insert_with(|| {
+                vec![LotState {
+                    lot_id: String::new(),
+                    qty: v.qty,
+                    expiry: None,
+                    code: String::new(),
+                }]
+            });
+        }
+    }
+    for chunk in lot_items.chunks(400) {
         let sql = format!(
             "SELECT s.item_id, s.lot_id, s.qty, l.expiry_date, l.lot_code FROM inv_stock s \
              LEFT JOIN inv_lots l ON l.id = s.lot_id \

@@ -9,6 +9,9 @@
 //! - `audit-write`: the cost of the hash-chained audit row: the same write (store UPDATE +
 //!   outbox event in one transaction) with and without its audit row; also prints the whole
 //!   `org::update` use case for reference.
+//! - `stock-moves`: one-line stock documents posted through the API by `--connections`
+//!   clients for `--seconds`, against raw single-row inserts of the same rows (see
+//!   [`crate::bench_stock`]).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -22,7 +25,7 @@ use hyper_util::rt::TokioExecutor;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// api-read or audit-write
+    /// api-read, audit-write or stock-moves
     pub name: String,
     /// Seconds per measured phase (api-read).
     #[arg(long, default_value_t = 10)]
@@ -50,7 +53,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.name.as_str() {
         "api-read" => api_read(args).await,
         "audit-write" => audit_write(args).await,
-        other => anyhow::bail!("unknown benchmark {other}; try api-read or audit-write"),
+        "stock-moves" => crate::bench_stock::stock_moves(args).await,
+        other => {
+            anyhow::bail!("unknown benchmark {other}; try api-read, audit-write or stock-moves")
+        }
     }
 }
 
