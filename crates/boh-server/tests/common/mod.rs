@@ -9,6 +9,8 @@
 //! `boh_test_<uuid>` there and drops it at the end. An unreachable server fails the test.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 

@@ -1412,7 +1412,7 @@ pub async fn new_document_form(
     PageActor(ctx): PageActor,
     Query(q): Query<NewDocQuery>,
 ) -> Response {
-    let rows = q.rows.unwrap_or(6).clamp(1, 200);
+    let rows = q.rows.unwrap_or(4).clamp(1, 200);
     doc_form(
         &state,
         &parts,
