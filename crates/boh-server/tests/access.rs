@@ -433,7 +433,7 @@ async fn setup(app: &TestApp) -> Foreign {
     let job = r.json()["job_id"].as_str().unwrap().to_string();
     // An import by the administrator (it updates S002).
     let r = app
-        .request(Method::POST, "/api/v1/imports/stores")
+        .request(Method::POST, "/api/v1/importers/stores/imports")
         .bearer(&admin)
         .body_with(
             "text/csv",

@@ -77,7 +77,7 @@ fn col(name: &str) -> usize {
 }
 
 async fn post_file(app: &TestApp, token: &str, query: &str, ct: &str, body: Vec<u8>) -> Resp {
-    app.request(Method::POST, &format!("/api/v1/imports/stores{query}"))
+    app.request(Method::POST, &format!("/api/v1/importers/stores/imports{query}"))
         .bearer(token)
         .bytes(ct, body)
         .send()
@@ -744,7 +744,7 @@ async fn an_import_replays_by_idempotency_key(app: TestApp) {
         let app = &app;
         let admin = admin.clone();
         async move {
-            app.request(Method::POST, "/api/v1/imports/stores")
+            app.request(Method::POST, "/api/v1/importers/stores/imports")
                 .bearer(&admin)
                 .header("idempotency-key", key)
                 .bytes(
@@ -774,7 +774,7 @@ async fn an_import_replays_by_idempotency_key(app: TestApp) {
     let app2 = spawn_app_with(app.backend, |s| s.platform.imports.sync_max_rows = 2).await;
     let admin2 = app2.login_token("admin").await;
     let go = || {
-        app2.request(Method::POST, "/api/v1/imports/stores")
+        app2.request(Method::POST, "/api/v1/importers/stores/imports")
             .bearer(&admin2)
             .header("idempotency-key", "big-1")
             .bytes("text/csv", file.clone())
@@ -877,7 +877,7 @@ async fn the_import_page_checks_then_applies(app: TestApp) {
 
 async fn the_template_lists_the_columns(app: TestApp) {
     let admin = app.login_token("admin").await;
-    let r = app.get("/api/v1/imports/stores/template.csv", &admin).await;
+    let r = app.get("/api/v1/importers/stores/template.csv", &admin).await;
     r.assert_status(200);
     assert_eq!(
         r.header("content-type").as_deref(),
@@ -889,11 +889,11 @@ async fn the_template_lists_the_columns(app: TestApp) {
     );
     assert_eq!(r.text(), format!("\u{feff}{}\r\n", COLUMNS.join(",")));
     let m1 = app.login_token("manager.s001").await;
-    app.get("/api/v1/imports/stores/template.csv", &m1)
+    app.get("/api/v1/importers/stores/template.csv", &m1)
         .await
         .assert_status(403);
     let r = app
-        .get("/api/v1/imports/nothing/template.csv", &admin)
+        .get("/api/v1/importers/nothing/template.csv", &admin)
         .await;
     r.assert_status(404);
     let kinds = app.get("/api/v1/importers", &admin).await.json();

@@ -132,7 +132,7 @@ async fn backup_restores_into_the_other_backend(app: TestApp) {
         .assert_status(201);
     }
     // An import: its record and the uploaded file (a binary column) travel too.
-    app.request(hyper::Method::POST, "/api/v1/imports/stores")
+    app.request(hyper::Method::POST, "/api/v1/importers/stores/imports")
         .bearer(&admin)
         .body_with("text/csv", "code,address\r\nM1,导入的地址\r\n".into())
         .send()

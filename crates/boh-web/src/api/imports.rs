@@ -1,19 +1,17 @@
 //! Imports of CSV and XLSX files: submit (or dry-run) a file, list and read imports, download a
 //! kind's column template. The platform's [`boh_platform::import`] does the work.
 //!
-//! `POST /api/v1/imports/{kind}` and `GET /api/v1/imports/{import_id}` share one route (the
-//! router needs one parameter name per position); the OpenAPI document describes both.
+//! A file is submitted to its importer (`POST /api/v1/importers/{kind}/imports`); the import it
+//! makes is then a resource of its own (`GET /api/v1/imports/{import_id}`).
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use boh_platform::import::{self, Import, Spec, Submitted, Upload};
 use boh_platform::sheet::{self, Format};
 use boh_platform::{Ctx, PlatformError, idem};
 use serde::{Deserialize, Serialize};
-use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{PageInfo, replay};
@@ -22,21 +20,17 @@ use crate::extract::ApiActor;
 use crate::state::AppState;
 use crate::upload::{self, read_body};
 
-#[derive(OpenApi)]
-#[openapi(paths(submit_import, find_import, template_csv))]
-struct ImportsDoc;
-
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ImportsDoc::openapi())
+    OpenApiRouter::new()
         .routes(routes!(list_imports))
+        .routes(routes!(find_import))
         .routes(routes!(list_importers))
-        .route(
-            "/api/v1/imports/{key}",
-            get(find_import)
-                .post(submit_import)
+        .routes(routes!(template_csv))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(submit_import))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .route("/api/v1/imports/{key}/template.csv", get(template_csv))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -173,7 +167,7 @@ fn submitted(s: &Submitted) -> Response {
 /// follow `job_id` or `GET /api/v1/imports/{import_id}`). Every bad row and column is
 /// reported at once in a 422 (`fields`: `row N, column X`). `Idempotency-Key` makes a retry
 /// safe.
-#[utoipa::path(post, path = "/api/v1/imports/{kind}", tag = "imports",
+#[utoipa::path(post, path = "/api/v1/importers/{kind}/imports", tag = "imports",
     params(
         ("kind" = String, Path, description = "What the file holds, e.g. `stores`"),
         SubmitQuery,
@@ -315,7 +309,7 @@ async fn list_importers(
 }
 
 /// The column template of a kind: a CSV file with the header row (UTF-8 with BOM).
-#[utoipa::path(get, path = "/api/v1/imports/{kind}/template.csv", tag = "imports",
+#[utoipa::path(get, path = "/api/v1/importers/{kind}/template.csv", tag = "imports",
     params(("kind" = String, Path, description = "e.g. `stores`")),
     responses(
         (status = 200, description = "The template", content_type = "text/csv", body = String),
