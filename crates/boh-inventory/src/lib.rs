@@ -35,6 +35,7 @@ pub mod recipe;
 pub mod supplier;
 
 pub mod units;
+pub mod valuation;
 
 use boh_kernel::{Actor, perm};
 use boh_platform::org::{self, OrgNode};

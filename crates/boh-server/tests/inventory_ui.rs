@@ -1,7 +1,7 @@
 //! Browser test of the inventory pages: a real Chromium through chromedriver against the real
 //! server with the small demo catalogue, once on SQLite and once on PostgreSQL. The
-//! administrator reads the stock dashboard, finds an item and its stock per location on a
-//! desktop; a store manager, on a phone and in Chinese, posts a receipt through the posting
+//! administrator reads the stock dashboard, finds an item and its stock per location, reads
+//! the valuation report, adds a storage area and a par level at a store, on a desktop; a store manager, on a phone and in Chinese, posts a receipt through the posting
 //! form, sees it on hand, is refused an issue of more than there is (with the reason, nothing
 //! posted), and cannot open another store's document.
 //!
@@ -93,6 +93,55 @@ async fn admin_walk(c: &Client, base: &str, shots: &Shots) -> Result<()> {
     c.goto(&format!("{base}/inventory/stock?low=true")).await?;
     wait_css(c, "h1").await?;
     shots.both(c, "stock").await?;
+
+    // The valuation report, by item and by location.
+    c.goto(&format!("{base}/inventory/valuation")).await?;
+    let total = text(c, "#valuation-total").await?;
+    ensure!(
+        total.starts_with('¥') && total != "¥0.00",
+        "the demo stock has a value: {total}"
+    );
+    wait_css(c, "#valuation-table tbody tr").await?;
+    shots.both(c, "valuation").await?;
+    c.goto(&format!("{base}/inventory/valuation?group=location"))
+        .await?;
+    let by_loc = text(c, "#valuation-table").await?;
+    ensure!(by_loc.contains("W001"), "by location: {by_loc}");
+
+    // Location settings: a storage area and a par level for S001.
+    c.goto(&format!("{base}/inventory/locations")).await?;
+    shots.both(c, "locations").await?;
+    click(c, "#locations-table a[href*='/inventory/locations/']").await?;
+    wait_css(c, "#area-form").await?;
+    fill(c, "#a-code", "WALKIN").await?;
+    fill(c, "#a-en", "Walk-in cooler").await?;
+    fill(c, "#a-sort", "1").await?;
+    click(c, "#area-form button[type=submit]").await?;
+    wait_css(c, ".flash").await?;
+    let areas = text(c, "#areas").await?;
+    ensure!(
+        areas.contains("Walk-in cooler"),
+        "the area is listed: {areas}"
+    );
+    fill(c, "input[name=new_item]", "RT0003").await?;
+    fill(c, "input[name=new_par]", "12").await?;
+    fill(c, "input[name=new_min]", "abc").await?;
+    click(c, "#save-levels").await?;
+    let errors = text(c, "#new-row-error").await?;
+    ensure!(
+        errors.contains("Min") || errors.contains("最低"),
+        "a bad minimum is named on its row: {errors}"
+    );
+    fill(c, "input[name=new_item]", "RT0003").await?;
+    fill(c, "input[name=new_par]", "12").await?;
+    click(c, "#save-levels").await?;
+    wait_css(c, ".flash").await?;
+    let levels = text(c, "#levels-table").await?;
+    ensure!(levels.contains("RT0003"), "the par level is kept: {levels}");
+    shots.both(c, "location").await?;
+    c.goto(&format!("{base}/inventory/categories")).await?;
+    wait_css(c, "#categories-table tbody tr").await?;
+    shots.both(c, "categories").await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ both!(negative_stock_policy_and_reversal);
 both!(backdating_and_period_lock);
 both!(receipt_into_negative_stock_revalues);
 both!(store_user_sees_only_own_stock);
+both!(valuation_now_and_as_of_a_date);
 
 /// Create an item as admin and return its id.
 pub async fn item(app: &TestApp, token: &str, body: Value) -> String {
@@ -603,4 +604,110 @@ async fn receipt_into_negative_stock_revalues(app: TestApp) {
         "2 kg at about 2.00 each, got {v}"
     );
     assert_ledger_consistent(&app).await;
+}
+
+async fn valuation_now_and_as_of_a_date(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    let m1 = app.login_token("manager.s001").await;
+    let s1 = app.store_id("S001").await;
+    let s2 = app.store_id("S002").await;
+    app.post_json(
+        "/api/v1/categories",
+        &admin,
+        json!({"code": "OIL", "name_en": "Oils"}),
+        &[],
+    )
+    .await
+    .assert_status(201);
+    let oil = item(
+        &app,
+        &admin,
+        json!({"code": "OIL1", "name": "Peanut oil", "base_unit": "l", "category_code": "OIL"}),
+    )
+    .await;
+    let rice = item(
+        &app,
+        &admin,
+        json!({"code": "RICE", "name": "Rice", "base_unit": "kg"}),
+    )
+    .await;
+    for (loc, date, it, qty, cost) in [
+        (&s1, "2026-10-01", &oil, "10", "20"),
+        (&s2, "2026-10-01", &oil, "5", "20"),
+        (&s1, "2026-10-05", &rice, "100", "4"),
+    ] {
+        post_doc(
+            &app,
+            &admin,
+            json!({"location_id": loc, "kind": "receipt", "business_date": date,
+                   "lines": [{"item_id": it, "qty": qty, "unit_cost": cost}]}),
+        )
+        .await
+        .assert_status(201);
+    }
+    // A backdated issue: in the report at once, for every date from its business date on.
+    post_doc(
+        &app,
+        &admin,
+        json!({"location_id": s1, "kind": "issue", "business_date": "2026-10-03",
+               "lines": [{"item_id": oil, "qty": "4"}]}),
+    )
+    .await
+    .assert_status(201);
+    let now = app.get("/api/v1/stock/valuation", &admin).await;
+    now.assert_status(200);
+    let now = now.json();
+    // Oil 11 l × ¥20 = ¥220, rice 100 kg × ¥4 = ¥400.
+    assert_eq!(now["total_value"], 62_000, "{now}");
+    assert_eq!(now["rows"][0]["code"], "RICE");
+    assert_eq!(now["rows"][1]["qty"], "11");
+    let then = app
+        .get("/api/v1/stock/valuation?as_of=2026-10-02", &admin)
+        .await
+        .json();
+    assert_eq!(then["total_value"], 30_000, "{then}");
+    assert_eq!(then["total_rows"], 1);
+    let mid = app
+        .get("/api/v1/stock/valuation?as_of=2026-10-04", &admin)
+        .await
+        .json();
+    assert_eq!(mid["total_value"], 22_000, "{mid}");
+    // Grouped by category and by location.
+    let cats = app
+        .get("/api/v1/stock/valuation?group=category", &admin)
+        .await
+        .json();
+    let codes: Vec<&str> = cats["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["code"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(codes, vec!["", "OIL"], "{cats}");
+    assert!(cats["rows"][0]["qty"].is_null());
+    let locs = app
+        .get("/api/v1/stock/valuation?group=location", &admin)
+        .await
+        .json();
+    assert_eq!(locs["rows"][0]["code"], "S001");
+    assert_eq!(locs["rows"][0]["value"], 52_000);
+    // A store manager sees their own store only, and another store is not found.
+    let mine = app.get("/api/v1/stock/valuation", &m1).await.json();
+    assert_eq!(mine["total_value"], 52_000, "{mine}");
+    app.get(&format!("/api/v1/stock/valuation?location_id={s2}"), &m1)
+        .await
+        .assert_status(404);
+    // Bad parameters are named.
+    let r = app
+        .get(
+            "/api/v1/stock/valuation?as_of=yesterday&group=brand",
+            &admin,
+        )
+        .await;
+    r.assert_status(422);
+    let fields = r.error_fields();
+    assert!(
+        fields == vec!["group"] || fields == vec!["as_of"] || fields.len() == 2,
+        "{fields:?}"
+    );
 }

@@ -13,6 +13,7 @@ use boh_inventory::location::{
     self, AreaInput, ItemLocation, ItemLocationInput, LocationSettings, PeriodLock,
     PeriodLockInput, SettingsInput, StorageArea,
 };
+use boh_inventory::valuation::{self, Valuation, ValuationFilter};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_stock))
         .routes(routes!(list_lots))
+        .routes(routes!(valuation_report))
         .routes(routes!(list_movements))
         .routes(routes!(list_documents, post_document))
         .routes(routes!(find_document))
@@ -54,6 +56,22 @@ async fn list_stock(
             offset,
         },
     }))
+}
+
+/// The stock valuation report: quantity and value per item, category or location, now or at
+/// the end of an earlier business date (`as_of`), largest value first.
+#[utoipa::path(get, path = "/api/v1/stock/valuation", tag = "inventory", params(ValuationFilter),
+    responses((status = 200, body = Valuation), (status = 401, body = crate::error::ErrorBody),
+        (status = 404, description = "Unknown location, or one outside the caller's scope", body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+async fn valuation_report(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Query(f): Query<ValuationFilter>,
+) -> ApiResult<Json<Valuation>> {
+    Ok(Json(
+        valuation::report(&state.platform, &ctx.actor, &f).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -20,9 +20,11 @@ pub mod auth;
 pub mod home;
 pub mod imports;
 pub mod inventory;
+pub mod inventory_settings;
 pub mod purchasing;
 pub mod recipes;
 pub mod stores;
+pub mod valuation;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,6 +48,11 @@ pub fn router() -> Router<AppState> {
             "/inventory/items",
             get(inventory::export_items),
         ))
+        .merge(crate::export::routes(
+            "/inventory/valuation",
+            get(valuation::export),
+        ))
+        .route("/inventory/valuation", get(valuation::page))
         .route("/inventory", get(inventory::dashboard))
         .route("/inventory/stock", get(inventory::stock))
         .route(
@@ -66,6 +73,31 @@ pub fn router() -> Router<AppState> {
             get(inventory::new_document_form),
         )
         .route("/inventory/documents/{id}", get(inventory::document))
+        .route("/inventory/locations", get(inventory_settings::locations))
+        .route(
+            "/inventory/locations/lock",
+            post(inventory_settings::lock_period),
+        )
+        .route(
+            "/inventory/locations/{id}",
+            get(inventory_settings::location_detail),
+        )
+        .route(
+            "/inventory/locations/{id}/policy",
+            post(inventory_settings::set_policy),
+        )
+        .route(
+            "/inventory/locations/{id}/areas",
+            post(inventory_settings::save_area),
+        )
+        .route(
+            "/inventory/locations/{id}/levels",
+            post(inventory_settings::save_levels),
+        )
+        .route(
+            "/inventory/categories",
+            get(inventory_settings::categories).post(inventory_settings::save_category),
+        )
         .route(
             "/inventory/documents/{id}/reverse",
             post(inventory::reverse_document),
@@ -533,5 +565,30 @@ pub fn safe_back(back: Option<&str>) -> String {
     match back {
         Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_string(),
         _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod stylesheet_tests {
+    /// Every `{` of the stylesheet is closed, and no block closes twice: one missing brace
+    /// silently moves every later rule into the block above (a phone-only media query).
+    #[test]
+    fn stylesheet_blocks_are_balanced() {
+        let css = include_str!("../../static/app.css");
+        let mut depth = 0i32;
+        for (n, line) in css.lines().enumerate() {
+            for ch in line.chars() {
+                match ch {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                assert!(depth >= 0, "app.css line {}: a block closes twice", n + 1);
+            }
+            if line.starts_with("@media") {
+                assert_eq!(depth, 1, "app.css line {}: @media inside a block", n + 1);
+            }
+        }
+        assert_eq!(depth, 0, "app.css: a block is never closed");
     }
 }
