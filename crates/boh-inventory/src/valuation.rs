@@ -181,16 +181,25 @@ pub async fn report(p: &Platform, actor: &Actor, f: &ValuationFilter) -> Result<
             .bind(category_id.clone())
             .bind(as_of.clone())
     };
-    let totals = bind(format!(
-        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(g.value), 0) AS BIGINT) AS total FROM ({grouped}) g"
-    ))
-    .fetch_one(p.db.pool())
-    .await?;
+    // One pass: the page and, through window aggregates, the totals of every row.
     let rows = bind(format!(
-        "SELECT * FROM ({grouped}) g ORDER BY g.value DESC, g.code LIMIT {limit} OFFSET {offset}"
+        "SELECT g.*, COUNT(*) OVER () AS n_rows, CAST(SUM(g.value) OVER () AS BIGINT) AS total \
+         FROM ({grouped}) g ORDER BY g.value DESC, g.code LIMIT {limit} OFFSET {offset}"
     ))
     .fetch_all(p.db.pool())
     .await?;
+    let (total_rows, total_value) = match rows.first() {
+        Some(r) => (r.try_get("n_rows")?, r.try_get("total")?),
+        // A page past the end: the totals alone.
+        None => {
+            let t = bind(format!(
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(g.value), 0) AS BIGINT) AS total FROM ({grouped}) g"
+            ))
+            .fetch_one(p.db.pool())
+            .await?;
+            (t.try_get("n")?, t.try_get("total")?)
+        }
+    };
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let qty: i64 = r.try_get("qty")?;
@@ -215,8 +224,8 @@ pub async fn report(p: &Platform, actor: &Actor, f: &ValuationFilter) -> Result<
     Ok(Valuation {
         as_of,
         group: group.to_string(),
-        total_value: totals.try_get("total")?,
-        total_rows: totals.try_get("n")?,
+        total_value,
+        total_rows,
         rows: out,
     })
 }
