@@ -137,13 +137,20 @@ pub async fn report(p: &Platform, actor: &Actor, f: &ValuationFilter) -> Result<
             scope.sql("m.location_path")
         )
     };
-    let pairs = format!(
-        "SELECT x.location_id, x.item_id, CAST(SUM(x.qty) AS BIGINT) AS qty, CAST(SUM(x.value) AS BIGINT) AS value \
-         FROM (SELECT v.location_id, v.item_id, v.qty, v.value FROM inv_valuation v \
-               WHERE v.company_id = $1 AND {} AND ($2 = '' OR v.location_id = $2){later}) x \
-         GROUP BY x.location_id, x.item_id",
+    let current = format!(
+        "SELECT v.location_id, v.item_id, v.qty, v.value FROM inv_valuation v \
+         WHERE v.company_id = $1 AND {} AND ($2 = '' OR v.location_id = $2){later}",
         scope.sql("v.location_path")
     );
+    // Now: the valuation rows are already one per item × location.
+    let pairs = if as_of.is_empty() {
+        current
+    } else {
+        format!(
+            "SELECT x.location_id, x.item_id, CAST(SUM(x.qty) AS BIGINT) AS qty, CAST(SUM(x.value) AS BIGINT) AS value \
+             FROM ({current}) x GROUP BY x.location_id, x.item_id"
+        )
+    };
     let (key, select, join) = match group {
         "item" => (
             "i.id, i.code, i.name_zh, i.name_en, i.base_unit",
