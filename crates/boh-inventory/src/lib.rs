@@ -27,6 +27,7 @@
 
 pub mod catalog;
 pub mod demo;
+pub mod import;
 
 pub mod ledger;
 pub mod location;

@@ -154,6 +154,7 @@ impl Application {
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let platform = Platform::new(db, settings.platform.clone());
+        boh_inventory::import::register(&platform);
         boh_platform::demo::sync_builtin_roles(&platform).await?;
         let mut demo_note = None;
         if settings.demo {

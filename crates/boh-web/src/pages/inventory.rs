@@ -1644,6 +1644,18 @@ pub async fn export_items(
     )
 }
 
+/// The company's categories as CSV or XLSX, in the columns the categories importer reads.
+pub async fn export_categories(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    format: crate::export::ExportFormat,
+) -> Response {
+    match boh_inventory::import::export_categories(&state.platform, &ctx.actor).await {
+        Ok(sheet) => crate::export::respond(format, "categories", &sheet),
+        Err(e) => error_page(e),
+    }
+}
+
 const STOCK_HEADERS: &[&str] = &[
     "location_code",
     "item_code",

@@ -46,6 +46,10 @@ pub fn router() -> Router<AppState> {
             "/inventory/items",
             get(inventory::export_items),
         ))
+        .merge(crate::export::routes(
+            "/inventory/categories",
+            get(inventory::export_categories),
+        ))
         .route("/inventory", get(inventory::dashboard))
         .route("/inventory/stock", get(inventory::stock))
         .route(
