@@ -501,6 +501,34 @@ pub async fn upsert_suppliers(
     Ok(plan.report)
 }
 
+/// Suppliers of a company by code, unscoped (callers check the company): one query per 500
+/// codes.
+pub async fn suppliers_by_code(
+    p: &Platform,
+    company_id: &str,
+    codes: &[String],
+) -> Result<HashMap<String, Supplier>> {
+    let mut out = HashMap::new();
+    for chunk in codes.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT {SUPPLIER_COLS} FROM inv_suppliers WHERE company_id = $1 AND code IN ({})",
+            in_placeholders(chunk.len(), 2)
+        );
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).bind(company_id);
+        for c in chunk {
+            q = q.bind(c);
+        }
+        for r in q.fetch_all(p.db.pool()).await? {
+            let s = supplier_from_row(&r)?;
+            out.insert(s.code.clone(), s);
+        }
+    }
+    Ok(out)
+}
+
 /// What a supplier upsert would write.
 #[derive(Debug, Clone, Default)]
 pub struct SuppliersPlan {

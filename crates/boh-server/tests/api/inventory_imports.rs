@@ -14,6 +14,10 @@ use crate::common::{Resp, TestApp};
 both!(categories_items_and_suppliers_apply_once);
 both!(bad_catalogue_files_report_every_problem_and_write_nothing);
 both!(an_items_xlsx_and_the_items_export_import_back);
+both!(supplier_prices_add_dated_prices_once);
+both!(recipes_import_one_version_per_item_and_date);
+both!(opening_balances_post_once_inside_the_actors_locations);
+both!(the_imports_page_offers_every_kind);
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -492,4 +496,454 @@ async fn an_items_xlsx_and_the_items_export_import_back(app: TestApp) {
         .await;
     export.assert_status(200);
     apply(&app, &admin, "categories", export.body.to_vec(), (0, 0, 3)).await;
+}
+
+const PRICE_COLS: &[&str] = &[
+    "supplier_code",
+    "item_code",
+    "supplier_sku",
+    "pack_unit",
+    "price",
+    "effective_from",
+    "preferred",
+    "note",
+];
+
+fn prices_file() -> Vec<u8> {
+    csv(
+        PRICE_COLS,
+        &[
+            &[
+                "SUP-A",
+                "FLOUR",
+                "HD-1",
+                "bag",
+                "125.50",
+                "2026-01-01",
+                "true",
+                "Q1",
+            ],
+            &[
+                "SUP-A",
+                "FLOUR",
+                "HD-1",
+                "bag",
+                "130.00",
+                "2026-06-01",
+                "true",
+                "Q2",
+            ],
+            &["SUP-A", "MILK", "", "box", "96.00", "", "false", ""],
+            &["SUP-B", "MILK", "", "l", "8.50", "2026-01-01", "", ""],
+        ],
+    )
+}
+
+async fn supplier_prices_add_dated_prices_once(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    catalogue(&app, &admin).await;
+    let before = fingerprint(&app).await;
+    apply(&app, &admin, "supplier_prices", prices_file(), (4, 0, 0)).await;
+    let after = fingerprint(&app).await;
+    assert_eq!(after["supplier_items"], before["supplier_items"] + 3);
+    assert_eq!(after["prices"], before["prices"] + 4);
+    // The price in force today is the latest one.
+    let sup = app.get("/api/v1/suppliers?q=SUP-A", &admin).await.json();
+    let id = sup["items"][0]["id"].as_str().unwrap().to_string();
+    let items = app
+        .get(&format!("/api/v1/suppliers/{id}/items"), &admin)
+        .await
+        .json();
+    let flour = items["items"]
+        .as_array()
+        .or(items.as_array())
+        .unwrap()
+        .iter()
+        .find(|i| i["item_code"] == "FLOUR")
+        .unwrap()
+        .clone();
+    assert_eq!(flour["current_price"]["price_minor"], 13000, "{flour}");
+    assert_eq!(flour["supplier_sku"], "HD-1");
+    assert_eq!(flour["preferred"], true);
+
+    // The same file again adds nothing.
+    apply(&app, &admin, "supplier_prices", prices_file(), (0, 0, 4)).await;
+    let mut expected = after.clone();
+    expected.insert("imports", after["imports"] + 1);
+    assert_eq!(fingerprint(&app).await, expected);
+    // The price history exports in the importer's columns and imports back unchanged.
+    let session = app.session("admin").await;
+    let export = app
+        .request(Method::GET, "/suppliers/prices/export.xlsx")
+        .cookie("boh_session", &session)
+        .send()
+        .await;
+    export.assert_status(200);
+    let r = post(
+        &app,
+        &admin,
+        "supplier_prices",
+        "",
+        XLSX,
+        export.body.to_vec(),
+    )
+    .await;
+    r.assert_status(201);
+    assert_eq!(
+        (&r.json()["created"], &r.json()["unchanged"]),
+        (&json!(0), &json!(4)),
+        "{}",
+        r.text()
+    );
+    // A new SKU alone updates the supplier item and adds no price.
+    let sku = csv(
+        &[
+            "supplier_code",
+            "item_code",
+            "supplier_sku",
+            "pack_unit",
+            "price",
+            "effective_from",
+        ],
+        &[&["SUP-A", "FLOUR", "HD-9", "bag", "125.50", "2026-01-01"]],
+    );
+    apply(&app, &admin, "supplier_prices", sku, (0, 1, 0)).await;
+    assert_eq!(fingerprint(&app).await["prices"], after["prices"]);
+
+    // Every problem at once, nothing written.
+    let before = fingerprint(&app).await;
+    let bad = csv(
+        PRICE_COLS,
+        &[
+            &["SUP-X", "FLOUR", "", "", "1.00", "", "", ""],
+            &["SUP-A", "NOPE", "", "", "1.00", "", "", ""],
+            &["SUP-A", "FLOUR", "", "box", "1.00", "", "", ""],
+            &["SUP-A", "FLOUR", "", "", "-1", "", "", ""],
+            &["SUP-A", "FLOUR", "", "", "1.00", "2026-13-01", "", ""],
+            &["SUP-B", "FLOUR", "", "", "2.00", "2026-02-01", "", ""],
+            &["SUP-B", "FLOUR", "", "", "3.00", "2026-02-01", "", ""],
+        ],
+    );
+    for query in ["?dry_run=true", ""] {
+        let r = post(
+            &app,
+            &admin,
+            "supplier_prices",
+            query,
+            "text/csv",
+            bad.clone(),
+        )
+        .await;
+        r.assert_status(422);
+        assert_eq!(
+            fields(&r),
+            [
+                "row 2, column supplier_code",
+                "row 3, column item_code",
+                "row 4, column pack_unit",
+                "row 5, column price",
+                "row 6, column effective_from",
+                "row 8, column effective_from",
+            ],
+            "{}",
+            r.text()
+        );
+        let t = r.text();
+        assert!(t.contains("supplier SUP-X not found"), "{t}");
+        assert!(t.contains("no conversion from box to kg"), "{t}");
+    }
+    assert_eq!(fingerprint(&app).await, before);
+}
+
+const RECIPE_COLS: &[&str] = &[
+    "item_code",
+    "effective_from",
+    "ingredient_code",
+    "qty",
+    "unit",
+    "yield_pct",
+    "batch_yield",
+    "note",
+];
+
+async fn recipes_import_one_version_per_item_and_date(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    catalogue(&app, &admin).await;
+    let good = csv(
+        RECIPE_COLS,
+        &[
+            &[
+                "LATTE",
+                "2026-01-01",
+                "MILK",
+                "250",
+                "ml",
+                "100",
+                "1",
+                "first",
+            ],
+            &["LATTE", "2026-01-01", "FLOUR", "10", "g", "90", "1", ""],
+        ],
+    );
+    let before = fingerprint(&app).await;
+    apply(&app, &admin, "recipes", good.clone(), (1, 0, 0)).await;
+    let after = fingerprint(&app).await;
+    assert_eq!(after["recipe_versions"], before["recipe_versions"] + 1);
+    assert_eq!(after["recipe_lines"], before["recipe_lines"] + 2);
+    let latte = app.get("/api/v1/items?q=LATTE", &admin).await.json();
+    let id = latte["items"][0]["id"].as_str().unwrap().to_string();
+    let recipe = app
+        .get(&format!("/api/v1/items/{id}/recipe"), &admin)
+        .await
+        .json();
+    assert_eq!(
+        recipe["versions"][0]["lines"][0]["base_qty"], "0.25",
+        "{recipe}"
+    );
+    assert_eq!(recipe["versions"][0]["lines"][1]["yield_pct"], "90");
+    // Again: the version exists with the same lines, nothing changes.
+    apply(&app, &admin, "recipes", good, (0, 0, 1)).await;
+    let mut expected = after.clone();
+    expected.insert("imports", after["imports"] + 1);
+    assert_eq!(fingerprint(&app).await, expected);
+    // The export imports back unchanged; a later version is added next to it.
+    let session = app.session("admin").await;
+    let export = app
+        .request(Method::GET, "/recipes/export.csv")
+        .cookie("boh_session", &session)
+        .send()
+        .await;
+    export.assert_status(200);
+    apply(&app, &admin, "recipes", export.body.to_vec(), (0, 0, 1)).await;
+    let next = csv(
+        RECIPE_COLS,
+        &[
+            &[
+                "LATTE",
+                "2026-01-01",
+                "MILK",
+                "250",
+                "ml",
+                "100",
+                "1",
+                "first",
+            ],
+            &["LATTE", "2026-01-01", "FLOUR", "10", "g", "90", "1", ""],
+            &[
+                "LATTE",
+                "2030-06-01",
+                "MILK",
+                "0.3",
+                "l",
+                "",
+                "",
+                "more milk",
+            ],
+        ],
+    );
+    apply(&app, &admin, "recipes", next, (1, 0, 1)).await;
+
+    // Every problem at once, nothing written.
+    let before = fingerprint(&app).await;
+    let bad = csv(
+        RECIPE_COLS,
+        &[
+            &["NOPE", "2030-07-01", "MILK", "1", "", "", "", ""],
+            &["FLOUR", "2030-07-01", "MILK", "1", "", "", "", ""],
+            &["LATTE", "2026-01-01", "MILK", "999", "ml", "", "", ""],
+            &["LATTE", "2030-07-01", "MILK", "-5", "ml", "", "", ""],
+            &["LATTE", "2030-07-01", "MILK", "5", "kg", "", "", ""],
+            &["LATTE", "2030-07-01", "NOPE2", "1", "", "", "", ""],
+            &["LATTE", "someday", "MILK", "1", "", "", "", ""],
+        ],
+    );
+    for query in ["?dry_run=true", ""] {
+        let r = post(&app, &admin, "recipes", query, "text/csv", bad.clone()).await;
+        r.assert_status(422);
+        assert_eq!(
+            fields(&r),
+            [
+                "row 2, column item_code",
+                "row 3, column item_code",
+                "row 4, column effective_from",
+                "row 5, column qty",
+                "row 6, column unit",
+                "row 7, column ingredient_code",
+                "row 8, column effective_from",
+            ],
+            "{}",
+            r.text()
+        );
+        let t = r.text();
+        assert!(t.contains("versions are never changed"), "{t}");
+        assert!(t.contains("no conversion from kg to l"), "{t}");
+        assert!(t.contains("must be positive"), "{t}");
+    }
+    assert_eq!(fingerprint(&app).await, before);
+}
+
+const OPENING_COLS: &[&str] = &[
+    "location_code",
+    "item_code",
+    "qty",
+    "unit",
+    "unit_cost",
+    "lot_code",
+    "expiry_date",
+    "business_date",
+];
+
+fn opening_file() -> Vec<u8> {
+    csv(
+        OPENING_COLS,
+        &[
+            &["S001", "FLOUR", "2", "bag", "120.00", "", "", ""],
+            &["S001", "MILK", "24", "l", "8", "L1", "2099-12-20", ""],
+            &["S001", "PRAWN", "5", "kg", "60.5", "P1", "", ""],
+        ],
+    )
+}
+
+async fn opening_balances_post_once_inside_the_actors_locations(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    catalogue(&app, &admin).await;
+    let m1 = app.login_token("manager.s001").await;
+    let before = fingerprint(&app).await;
+    // A store manager posts the opening stock of their own store.
+    apply(&app, &m1, "opening_balances", opening_file(), (3, 0, 0)).await;
+    let after = fingerprint(&app).await;
+    assert_eq!(after["docs"], before["docs"] + 1);
+    assert_eq!(after["movements"], before["movements"] + 3);
+    assert_eq!(after["lots"], before["lots"] + 2);
+    let s001 = app.store_id("S001").await;
+    let flour: (i64, i64) = {
+        let q = app
+            .scalar_i64(&format!(
+                "SELECT v.qty FROM inv_valuation v JOIN inv_items i ON i.id = v.item_id \
+                 WHERE i.code = 'FLOUR' AND v.location_id = '{s001}'"
+            ))
+            .await;
+        let v = app
+            .scalar_i64(&format!(
+                "SELECT v.value FROM inv_valuation v JOIN inv_items i ON i.id = v.item_id \
+                 WHERE i.code = 'FLOUR' AND v.location_id = '{s001}'"
+            ))
+            .await;
+        (q, v)
+    };
+    assert_eq!(flour, (50_000_000, 24_000), "50 kg worth 240.00");
+    crate::inventory::assert_ledger_consistent(&app).await;
+
+    // The same file again posts nothing.
+    apply(&app, &m1, "opening_balances", opening_file(), (0, 0, 3)).await;
+    let mut expected = after.clone();
+    expected.insert("imports", after["imports"] + 1);
+    assert_eq!(fingerprint(&app).await, expected);
+    // Another opening of an item that has one is refused; so is another store's.
+    let before = fingerprint(&app).await;
+    let other = csv(
+        OPENING_COLS,
+        &[
+            &["S001", "FLOUR", "3", "bag", "", "", "", ""],
+            &["S002", "FLOUR", "1", "", "", "", "", ""],
+        ],
+    );
+    let r = post(&app, &m1, "opening_balances", "", "text/csv", other).await;
+    r.assert_status(422);
+    assert_eq!(
+        fields(&r),
+        ["row 2, column item_code", "row 3, column location_code"],
+        "{}",
+        r.text()
+    );
+    let t = r.text();
+    assert!(t.contains("already has an opening balance at S001"), "{t}");
+    assert!(t.contains("location S002 not found"), "{t}");
+    // Every problem at once (as the administrator), nothing written.
+    let bad = csv(
+        OPENING_COLS,
+        &[
+            &["S999", "FLOUR", "1", "", "", "", "", ""],
+            &["S002", "NOPE", "1", "", "", "", "", ""],
+            &["S002", "FLOUR", "-4", "", "", "", "", ""],
+            &["S002", "FLOUR", "4", "l", "", "", "", ""],
+            &["S002", "FLOUR", "4", "", "", "", "", "2026-02-30"],
+            &["S002", "MILK", "4", "", "", "", "", ""],
+            &["S002", "PRAWN", "4", "", "", "P9", "", ""],
+            &["S002", "PRAWN", "4", "", "", "P9", "", ""],
+            &["S002", "LATTE", "4", "", "", "", "", ""],
+            &["S002", "FLOUR", "4", "", "abc", "", "", ""],
+        ],
+    );
+    for query in ["?dry_run=true", ""] {
+        let r = post(
+            &app,
+            &admin,
+            "opening_balances",
+            query,
+            "text/csv",
+            bad.clone(),
+        )
+        .await;
+        r.assert_status(422);
+        assert_eq!(
+            fields(&r),
+            [
+                "row 10, column item_code",
+                "row 11, column unit_cost",
+                "row 2, column location_code",
+                "row 3, column item_code",
+                "row 4, column qty",
+                "row 5, column unit",
+                "row 6, column business_date",
+                "row 7, column lot_code",
+                "row 9, column item_code",
+            ],
+            "{}",
+            r.text()
+        );
+        let t = r.text();
+        assert!(t.contains("location S999 not found"), "{t}");
+        assert!(t.contains("must be positive"), "{t}");
+        assert!(t.contains("no conversion from l to kg"), "{t}");
+        assert!(t.contains("the lot is required"), "{t}");
+    }
+    assert_eq!(fingerprint(&app).await, before);
+    // The store manager gets the template of the one kind they may import.
+    let r = app
+        .get("/api/v1/importers/opening_balances/template.csv", &m1)
+        .await;
+    r.assert_status(200);
+    assert!(r.text().starts_with("\u{feff}location_code,item_code,qty"));
+}
+
+async fn the_imports_page_offers_every_kind(app: TestApp) {
+    let session = app.session("admin").await;
+    let page = app
+        .request(Method::GET, "/imports?kind=recipes")
+        .cookie("boh_session", &session)
+        .send()
+        .await;
+    page.assert_status(200);
+    let html = page.text();
+    for kind in [
+        "categories",
+        "items",
+        "suppliers",
+        "supplier_prices",
+        "recipes",
+        "opening_balances",
+        "stores",
+    ] {
+        assert!(
+            html.contains(&format!("<option value=\"{kind}\"")),
+            "{kind} is offered"
+        );
+    }
+    assert!(
+        html.contains("<code>ingredient_code</code>"),
+        "the columns of the kind"
+    );
+    assert!(html.contains("/api/v1/importers/recipes/template.csv"));
+    assert!(html.contains("href=\"/imports?kind=opening_balances\""));
 }
