@@ -12,6 +12,8 @@
 //! - `stock-moves`: one-line stock documents posted through the API by `--connections`
 //!   clients for `--seconds`, against raw single-row inserts of the same rows (see
 //!   [`crate::bench_stock`]).
+//! - `import`: `--rows` item rows (default 100,000) through the items importer (dry run, apply,
+//!   apply again), against raw multi-row inserts of the same rows (see [`crate::bench_import`]).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -25,7 +27,7 @@ use hyper_util::rt::TokioExecutor;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// api-read, audit-write or stock-moves
+    /// api-read, audit-write, stock-moves or import
     pub name: String,
     /// Seconds per measured phase (api-read).
     #[arg(long, default_value_t = 10)]
@@ -47,6 +49,9 @@ pub struct BenchArgs {
     /// Writes per phase (audit-write).
     #[arg(long, default_value_t = 2000)]
     pub writes: usize,
+    /// Item rows in the file (import).
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: usize,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -54,8 +59,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "api-read" => api_read(args).await,
         "audit-write" => audit_write(args).await,
         "stock-moves" => crate::bench_stock::stock_moves(args).await,
+        "import" => crate::bench_import::import(args).await,
         other => {
-            anyhow::bail!("unknown benchmark {other}; try api-read, audit-write or stock-moves")
+            anyhow::bail!(
+                "unknown benchmark {other}; try api-read, audit-write, stock-moves or import"
+            )
         }
     }
 }
