@@ -21,7 +21,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::units::{self, Conversions};
-use crate::{company, in_placeholders, require_catalog, validate_code, values_placeholders};
+use crate::{company, in_placeholders, require_catalog, validate_code};
 
 pub const ITEM_KINDS: &[&str] = &[
     "ingredient",
@@ -951,7 +951,61 @@ pub async fn upsert_items(
 ) -> Result<UpsertReport> {
     let co = company(p, &ctx.actor, company_id).await?;
     require_catalog(&ctx.actor, &co.id)?;
-    let cats = list_categories(p, &ctx.actor, Some(&co.id)).await?;
+    let plan = plan_items(p, &ctx.actor, &co, rows, mode).await?;
+    if dry_run {
+        return Ok(plan.report);
+    }
+    if plan.is_empty() {
+        // Nothing changes; a keyed request still records its key, so a replay answers the same.
+        if ctx.idem.is_some() {
+            boh_platform::tx!(p.db, tx, {
+                boh_platform::idem::record_created(tx, ctx, &plan.report).await?;
+                Ok::<_, PlatformError>(())
+            })?;
+        }
+        return Ok(plan.report);
+    }
+    let single = rows.len() == 1;
+    boh_platform::tx!(p.db, tx, {
+        apply_items(tx, ctx, &plan).await?;
+        if single && let Some(it) = plan.report.items.first() {
+            boh_platform::idem::record_created(tx, ctx, it).await?;
+        } else {
+            boh_platform::idem::record_created(tx, ctx, &plan.report).await?;
+        }
+        Ok::<_, PlatformError>(())
+    })?;
+    Ok(plan.report)
+}
+
+/// What an item upsert would write: new items, changed ones (before, after), and the report.
+#[derive(Debug, Clone, Default)]
+pub struct ItemsPlan {
+    pub company_id: String,
+    pub company_path: String,
+    pub inserts: Vec<Item>,
+    pub updates: Vec<(Item, Item)>,
+    pub report: UpsertReport,
+}
+
+impl ItemsPlan {
+    /// True when applying would write nothing.
+    pub fn is_empty(&self) -> bool {
+        self.inserts.is_empty() && self.updates.is_empty()
+    }
+}
+
+/// Validate item inputs for the company `co` (the caller has checked the actor may change its
+/// catalogue) and work out the writes, reading in bulk. Every problem of every row is one
+/// field error (`Validation`), with each row's prefix. Writes nothing.
+pub async fn plan_items(
+    p: &Platform,
+    actor: &Actor,
+    co: &boh_platform::org::OrgNode,
+    rows: &[(String, ItemInput)],
+    mode: UpsertMode,
+) -> Result<ItemsPlan> {
+    let cats = list_categories(p, actor, Some(&co.id)).await?;
     let cats_by_id: HashMap<String, String> = cats
         .iter()
         .map(|c| (c.id.clone(), c.code.clone()))
@@ -1095,64 +1149,58 @@ pub async fn upsert_items(
     if !errors.is_empty() {
         return Err(PlatformError::Validation(errors));
     }
-    if dry_run {
-        return Ok(report);
+    Ok(ItemsPlan {
+        company_id: co.id.clone(),
+        company_path: co.path.clone(),
+        inserts,
+        updates,
+        report,
+    })
+}
+
+/// Write a plan inside the caller's transaction: the items with multi-row statements, their
+/// audit rows and one `inventory.items.changed` event. Writes nothing for an empty plan.
+pub async fn apply_items(tx: &mut AnyConnection, ctx: &Ctx, plan: &ItemsPlan) -> Result<()> {
+    if plan.is_empty() {
+        return Ok(());
     }
-    if inserts.is_empty() && updates.is_empty() {
-        // Nothing changes; a keyed request still records its key, so a replay answers the same.
-        if ctx.idem.is_some() {
-            boh_platform::tx!(p.db, tx, {
-                boh_platform::idem::record_created(tx, ctx, &report).await?;
-                Ok::<_, PlatformError>(())
-            })?;
-        }
-        return Ok(report);
+    let (inserts, updates) = (&plan.inserts, &plan.updates);
+    let co_path = &plan.company_path;
+    write_items(tx, inserts, updates).await?;
+    let mut changes: Vec<Change<'_>> = Vec::with_capacity(inserts.len() + updates.len());
+    for it in inserts {
+        changes.push(Change {
+            action: "inventory.item.create",
+            entity_type: "inv_item",
+            entity_id: &it.id,
+            org_path: Some(co_path),
+            before: None,
+            after: serde_json::to_value(it).ok(),
+        });
     }
-    let co_path = co.path.clone();
-    let single = rows.len() == 1;
-    boh_platform::tx!(p.db, tx, {
-        write_items(tx, &inserts, &updates).await?;
-        let mut changes: Vec<Change<'_>> = Vec::with_capacity(inserts.len() + updates.len());
-        for it in &inserts {
-            changes.push(Change {
-                action: "inventory.item.create",
-                entity_type: "inv_item",
-                entity_id: &it.id,
-                org_path: Some(&co_path),
-                before: None,
-                after: serde_json::to_value(it).ok(),
-            });
-        }
-        for (before, after) in &updates {
-            changes.push(Change {
-                action: "inventory.item.update",
-                entity_type: "inv_item",
-                entity_id: &after.id,
-                org_path: Some(&co_path),
-                before: serde_json::to_value(before).ok(),
-                after: serde_json::to_value(after).ok(),
-            });
-        }
-        audit::append_many(tx, ctx, &changes).await?;
-        events::emit(
-            tx,
-            "inventory.items.changed",
-            Some(&co_path),
-            &json!({
-                "company_id": co.id,
-                "created": inserts.iter().map(|i| &i.code).collect::<Vec<_>>(),
-                "updated": updates.iter().map(|(_, i)| &i.code).collect::<Vec<_>>(),
-            }),
-        )
-        .await?;
-        if single && let Some(it) = report.items.first() {
-            boh_platform::idem::record_created(tx, ctx, it).await?;
-        } else {
-            boh_platform::idem::record_created(tx, ctx, &report).await?;
-        }
-        Ok::<_, PlatformError>(())
-    })?;
-    Ok(report)
+    for (before, after) in updates {
+        changes.push(Change {
+            action: "inventory.item.update",
+            entity_type: "inv_item",
+            entity_id: &after.id,
+            org_path: Some(co_path),
+            before: serde_json::to_value(before).ok(),
+            after: serde_json::to_value(after).ok(),
+        });
+    }
+    audit::append_many(tx, ctx, &changes).await?;
+    events::emit(
+        tx,
+        "inventory.items.changed",
+        Some(co_path),
+        &json!({
+            "company_id": plan.company_id,
+            "created": inserts.iter().map(|i| &i.code).collect::<Vec<_>>(),
+            "updated": updates.iter().map(|(_, i)| &i.code).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn write_items(
@@ -1165,7 +1213,7 @@ async fn write_items(
     for chunk in inserts.chunks(400) {
         let sql = format!(
             "INSERT INTO inv_items ({ITEM_COLS}) VALUES {}",
-            values_placeholders(chunk.len(), COLS, 1)
+            boh_platform::util::values_list(tx, chunk.len(), COLS)
         );
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for it in chunk {
@@ -1278,7 +1326,7 @@ async fn write_items(
     for chunk in unit_rows.chunks(500) {
         let sql = format!(
             "INSERT INTO inv_item_units (item_id, unit, factor) VALUES {}",
-            values_placeholders(chunk.len(), 3, 1)
+            boh_platform::util::values_list(tx, chunk.len(), 3)
         );
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for (id, u) in chunk {
@@ -1289,7 +1337,7 @@ async fn write_items(
     for chunk in code_rows.chunks(500) {
         let sql = format!(
             "INSERT INTO inv_item_barcodes (company_id, barcode, item_id, unit) VALUES {}",
-            values_placeholders(chunk.len(), 4, 1)
+            boh_platform::util::values_list(tx, chunk.len(), 4)
         );
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for (id, company, b) in chunk {

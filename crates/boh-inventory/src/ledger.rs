@@ -1832,8 +1832,8 @@ pub async fn list_lots(
                 "must be between 0 and 3650",
             ));
         }
-        Some(d) => jiff::ZonedDateTime::now()
-            .date()
+        Some(d) => crate::report_today(p, actor, &loc_id)
+            .await
             .checked_add(jiff::Span::new().days(d))
             .map(|x| x.to_string())
             .unwrap_or_default(),
@@ -1892,7 +1892,7 @@ pub async fn daily_on_hand(
         }
         None => String::new(),
     };
-    let today = jiff::ZonedDateTime::now().date();
+    let today = crate::report_today(p, actor, &loc_id).await;
     let start = today
         .checked_sub(jiff::Span::new().days(days - 1))
         .unwrap_or(today);

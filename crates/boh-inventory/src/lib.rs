@@ -27,6 +27,7 @@
 
 pub mod catalog;
 pub mod demo;
+pub mod import;
 
 pub mod ledger;
 pub mod location;
@@ -151,6 +152,21 @@ pub fn validate_date(
 pub fn today_in(tz: &str) -> jiff::civil::Date {
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::now().to_zoned_datetime(zone).date()
+}
+
+/// Today for a report: at the location when there is one, else in the company's time zone
+/// (so that a store's movements of its today are not "in the future" while UTC is still on
+/// the day before), else in UTC.
+pub async fn report_today(p: &Platform, actor: &Actor, location_id: &str) -> jiff::civil::Date {
+    let node = if location_id.is_empty() {
+        match &actor.company_id {
+            Some(c) => org::fetch(p, c).await.ok().flatten(),
+            None => None,
+        }
+    } else {
+        org::fetch(p, location_id).await.ok().flatten()
+    };
+    today_in(node.as_ref().map(|n| n.timezone.as_str()).unwrap_or("UTC"))
 }
 
 /// Placeholders `($n, $n+1, …), (…)` for a multi-row statement of `rows` × `cols` values,

@@ -479,6 +479,81 @@ pub async fn upsert_suppliers(
 ) -> Result<SupplierReport> {
     let co = company(p, &ctx.actor, company_id).await?;
     require_catalog(&ctx.actor, &co.id)?;
+    let plan = plan_suppliers(p, &co, rows, mode).await?;
+    if dry_run {
+        return Ok(plan.report);
+    }
+    let single = rows.len() == 1;
+    if plan.is_empty() {
+        if ctx.idem.is_some() {
+            boh_platform::tx!(p.db, tx, {
+                record_report(tx, ctx, &plan.report, single).await?;
+                Ok::<_, PlatformError>(())
+            })?;
+        }
+        return Ok(plan.report);
+    }
+    boh_platform::tx!(p.db, tx, {
+        apply_suppliers(tx, ctx, &plan).await?;
+        record_report(tx, ctx, &plan.report, single).await?;
+        Ok::<_, PlatformError>(())
+    })?;
+    Ok(plan.report)
+}
+
+/// Suppliers of a company by code, unscoped (callers check the company): one query per 500
+/// codes.
+pub async fn suppliers_by_code(
+    p: &Platform,
+    company_id: &str,
+    codes: &[String],
+) -> Result<HashMap<String, Supplier>> {
+    let mut out = HashMap::new();
+    for chunk in codes.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT {SUPPLIER_COLS} FROM inv_suppliers WHERE company_id = $1 AND code IN ({})",
+            in_placeholders(chunk.len(), 2)
+        );
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).bind(company_id);
+        for c in chunk {
+            q = q.bind(c);
+        }
+        for r in q.fetch_all(p.db.pool()).await? {
+            let s = supplier_from_row(&r)?;
+            out.insert(s.code.clone(), s);
+        }
+    }
+    Ok(out)
+}
+
+/// What a supplier upsert would write.
+#[derive(Debug, Clone, Default)]
+pub struct SuppliersPlan {
+    pub company_id: String,
+    pub company_path: String,
+    pub inserts: Vec<Supplier>,
+    pub updates: Vec<(Supplier, Supplier)>,
+    pub report: SupplierReport,
+}
+
+impl SuppliersPlan {
+    pub fn is_empty(&self) -> bool {
+        self.inserts.is_empty() && self.updates.is_empty()
+    }
+}
+
+/// Validate supplier inputs for the company `co` (the caller has checked the actor may change
+/// its catalogue) and work out the writes, reading in bulk; every problem is one field error
+/// with its row's prefix. Writes nothing.
+pub async fn plan_suppliers(
+    p: &Platform,
+    co: &boh_platform::org::OrgNode,
+    rows: &[(String, SupplierInput)],
+    mode: UpsertMode,
+) -> Result<SuppliersPlan> {
     let codes: Vec<String> = rows
         .iter()
         .map(|(_, r)| r.code.trim().to_string())
@@ -580,59 +655,62 @@ pub async fn upsert_suppliers(
     if !errors.is_empty() {
         return Err(PlatformError::Validation(errors));
     }
-    if dry_run {
-        return Ok(report);
+    Ok(SuppliersPlan {
+        company_id: co.id.clone(),
+        company_path: co.path.clone(),
+        inserts,
+        updates,
+        report,
+    })
+}
+
+/// Write a supplier plan inside the caller's transaction: rows, audit rows and one
+/// `inventory.suppliers.changed` event. Writes nothing for an empty plan.
+pub async fn apply_suppliers(
+    tx: &mut AnyConnection,
+    ctx: &Ctx,
+    plan: &SuppliersPlan,
+) -> Result<()> {
+    if plan.is_empty() {
+        return Ok(());
     }
-    let single = rows.len() == 1;
-    if inserts.is_empty() && updates.is_empty() {
-        if ctx.idem.is_some() {
-            boh_platform::tx!(p.db, tx, {
-                record_report(tx, ctx, &report, single).await?;
-                Ok::<_, PlatformError>(())
-            })?;
-        }
-        return Ok(report);
+    let (inserts, updates) = (&plan.inserts, &plan.updates);
+    let co_path = &plan.company_path;
+    write_suppliers(tx, inserts, updates).await?;
+    let mut changes: Vec<Change<'_>> = Vec::with_capacity(inserts.len() + updates.len());
+    for s in inserts {
+        changes.push(Change {
+            action: "inventory.supplier.create",
+            entity_type: "inv_supplier",
+            entity_id: &s.id,
+            org_path: Some(co_path),
+            before: None,
+            after: serde_json::to_value(s).ok(),
+        });
     }
-    let co_path = co.path.clone();
-    boh_platform::tx!(p.db, tx, {
-        write_suppliers(tx, &inserts, &updates).await?;
-        let mut changes: Vec<Change<'_>> = Vec::with_capacity(inserts.len() + updates.len());
-        for s in &inserts {
-            changes.push(Change {
-                action: "inventory.supplier.create",
-                entity_type: "inv_supplier",
-                entity_id: &s.id,
-                org_path: Some(&co_path),
-                before: None,
-                after: serde_json::to_value(s).ok(),
-            });
-        }
-        for (before, after) in &updates {
-            changes.push(Change {
-                action: "inventory.supplier.update",
-                entity_type: "inv_supplier",
-                entity_id: &after.id,
-                org_path: Some(&co_path),
-                before: serde_json::to_value(before).ok(),
-                after: serde_json::to_value(after).ok(),
-            });
-        }
-        audit::append_many(tx, ctx, &changes).await?;
-        events::emit(
-            tx,
-            "inventory.suppliers.changed",
-            Some(&co_path),
-            &json!({
-                "company_id": co.id,
-                "created": inserts.iter().map(|s| &s.code).collect::<Vec<_>>(),
-                "updated": updates.iter().map(|(_, s)| &s.code).collect::<Vec<_>>(),
-            }),
-        )
-        .await?;
-        record_report(tx, ctx, &report, single).await?;
-        Ok::<_, PlatformError>(())
-    })?;
-    Ok(report)
+    for (before, after) in updates {
+        changes.push(Change {
+            action: "inventory.supplier.update",
+            entity_type: "inv_supplier",
+            entity_id: &after.id,
+            org_path: Some(co_path),
+            before: serde_json::to_value(before).ok(),
+            after: serde_json::to_value(after).ok(),
+        });
+    }
+    audit::append_many(tx, ctx, &changes).await?;
+    events::emit(
+        tx,
+        "inventory.suppliers.changed",
+        Some(co_path),
+        &json!({
+            "company_id": plan.company_id,
+            "created": inserts.iter().map(|s| &s.code).collect::<Vec<_>>(),
+            "updated": updates.iter().map(|(_, s)| &s.code).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn record_report(

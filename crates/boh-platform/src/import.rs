@@ -201,6 +201,12 @@ impl RowErrors {
         self.list.is_empty() && self.more == 0
     }
 
+    /// Order the listed errors by row (file errors first), keeping the order within a row;
+    /// for importers that check a file in several passes.
+    pub fn sort_by_row(&mut self) {
+        self.list.sort_by_key(|e| e.row.unwrap_or(0));
+    }
+
     /// How many problems were found (listed or not).
     pub fn count(&self) -> usize {
         self.list.len() + self.more

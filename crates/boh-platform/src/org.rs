@@ -755,7 +755,7 @@ pub(crate) fn patched_node(
 
 /// Every node of a company, unscoped: imports resolve codes against it in memory (one query
 /// instead of one per row) and apply the actor's scope themselves.
-pub(crate) async fn company_nodes(p: &Platform, company_id: &str) -> Result<Vec<OrgNode>> {
+pub async fn company_nodes(p: &Platform, company_id: &str) -> Result<Vec<OrgNode>> {
     Ok(sqlx::query_as::<_, OrgNode>(boh_db::AssertSqlSafe(format!(
         "SELECT {COLS} FROM org_nodes WHERE company_id = $1"
     )))

@@ -14,6 +14,8 @@
 //!   [`crate::bench_stock`]).
 //! - `valuation`: the stock valuation report over `--items` items and `--movements`
 //!   movements, against one aggregate over every movement (see [`crate::bench_valuation`]).
+//! - `import`: `--rows` item rows (default 100,000) through the items importer (dry run, apply,
+//!   apply again), against raw multi-row inserts of the same rows (see [`crate::bench_import`]).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -27,7 +29,7 @@ use hyper_util::rt::TokioExecutor;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// api-read, audit-write, stock-moves or valuation
+    /// api-read, audit-write, stock-moves, valuation or import
     pub name: String,
     /// Seconds per measured phase (api-read).
     #[arg(long, default_value_t = 10)]
@@ -58,6 +60,9 @@ pub struct BenchArgs {
     /// Repetitions of each measured query; the median is reported (valuation).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
+    /// Item rows in the file (import).
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: usize,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -65,10 +70,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "api-read" => api_read(args).await,
         "audit-write" => audit_write(args).await,
         "stock-moves" => crate::bench_stock::stock_moves(args).await,
+        "import" => crate::bench_import::import(args).await,
         "valuation" => crate::bench_valuation::valuation(args).await,
         other => {
             anyhow::bail!(
-                "unknown benchmark {other}; try api-read, audit-write, stock-moves or valuation"
+                "unknown benchmark {other}; try api-read, audit-write, stock-moves, valuation or import"
             )
         }
     }

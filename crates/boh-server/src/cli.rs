@@ -169,7 +169,9 @@ enum AuditCmd {
 async fn platform(db: &DbArgs) -> anyhow::Result<Platform> {
     let d = boh_db::Db::connect(&db.database_url).await?;
     d.migrate().await?;
-    Ok(Platform::new(d, PlatformSettings::default()))
+    let p = Platform::new(d, PlatformSettings::default());
+    boh_inventory::import::register(&p);
+    Ok(p)
 }
 
 fn describe(e: &PlatformError) -> String {

@@ -2,6 +2,7 @@
 //! shutdown, the job handlers, and the benchmark harness. `main.rs` is only the command line.
 
 pub mod bench;
+pub mod bench_import;
 pub mod bench_stock;
 pub mod bench_valuation;
 pub mod cli;
@@ -155,6 +156,7 @@ impl Application {
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let platform = Platform::new(db, settings.platform.clone());
+        boh_inventory::import::register(&platform);
         boh_platform::demo::sync_builtin_roles(&platform).await?;
         let mut demo_note = None;
         if settings.demo {

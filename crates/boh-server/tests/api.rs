@@ -22,6 +22,8 @@ mod imports;
 mod instances;
 #[path = "api/inventory.rs"]
 mod inventory;
+#[path = "api/inventory_imports.rs"]
+mod inventory_imports;
 #[path = "api/jobs.rs"]
 mod jobs;
 #[path = "api/limits.rs"]

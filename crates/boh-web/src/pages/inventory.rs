@@ -1644,6 +1644,43 @@ pub async fn export_items(
     )
 }
 
+/// The company's categories as CSV or XLSX, in the columns the categories importer reads.
+pub async fn export_categories(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    format: crate::export::ExportFormat,
+) -> Response {
+    match boh_inventory::import::export_categories(&state.platform, &ctx.actor).await {
+        Ok(sheet) => crate::export::respond(format, "categories", &sheet),
+        Err(e) => error_page(e),
+    }
+}
+
+/// Every supplier price (the price history) as CSV or XLSX, in the supplier prices importer's
+/// columns.
+pub async fn export_prices(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    format: crate::export::ExportFormat,
+) -> Response {
+    match boh_inventory::import::export_prices(&state.platform, &ctx.actor).await {
+        Ok(sheet) => crate::export::respond(format, "supplier-prices", &sheet),
+        Err(e) => error_page(e),
+    }
+}
+
+/// Every recipe version, one row per line, as CSV or XLSX in the recipes importer's columns.
+pub async fn export_recipes(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    format: crate::export::ExportFormat,
+) -> Response {
+    match boh_inventory::import::export_recipes(&state.platform, &ctx.actor).await {
+        Ok(sheet) => crate::export::respond(format, "recipes", &sheet),
+        Err(e) => error_page(e),
+    }
+}
+
 const STOCK_HEADERS: &[&str] = &[
     "location_code",
     "item_code",

@@ -53,6 +53,18 @@ pub fn router() -> Router<AppState> {
             get(valuation::export),
         ))
         .route("/inventory/valuation", get(valuation::page))
+        .merge(crate::export::routes(
+            "/inventory/categories",
+            get(inventory::export_categories),
+        ))
+        .merge(crate::export::routes(
+            "/suppliers/prices",
+            get(inventory::export_prices),
+        ))
+        .merge(crate::export::routes(
+            "/recipes",
+            get(inventory::export_recipes),
+        ))
         .route("/inventory", get(inventory::dashboard))
         .route("/inventory/stock", get(inventory::stock))
         .route(
