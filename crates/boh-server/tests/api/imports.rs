@@ -77,11 +77,14 @@ fn col(name: &str) -> usize {
 }
 
 async fn post_file(app: &TestApp, token: &str, query: &str, ct: &str, body: Vec<u8>) -> Resp {
-    app.request(Method::POST, &format!("/api/v1/importers/stores/imports{query}"))
-        .bearer(token)
-        .bytes(ct, body)
-        .send()
-        .await
+    app.request(
+        Method::POST,
+        &format!("/api/v1/importers/stores/imports{query}"),
+    )
+    .bearer(token)
+    .bytes(ct, body)
+    .send()
+    .await
 }
 
 /// Counts of everything an import could write.
@@ -877,7 +880,9 @@ async fn the_import_page_checks_then_applies(app: TestApp) {
 
 async fn the_template_lists_the_columns(app: TestApp) {
     let admin = app.login_token("admin").await;
-    let r = app.get("/api/v1/importers/stores/template.csv", &admin).await;
+    let r = app
+        .get("/api/v1/importers/stores/template.csv", &admin)
+        .await;
     r.assert_status(200);
     assert_eq!(
         r.header("content-type").as_deref(),
