@@ -12,6 +12,10 @@
 //! - `stock-moves`: one-line stock documents posted through the API by `--connections`
 //!   clients for `--seconds`, against raw single-row inserts of the same rows (see
 //!   [`crate::bench_stock`]).
+//! - `stock-contention`: `--connections` clients (64) for `--seconds` (30) transferring stock
+//!   back and forth between two stores (request, ship, receive), with a conservation check;
+//!   `count`: a count of `--items` (5,000) items: start, enter every line, submit, post
+//!   (see [`crate::bench_inv`]).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -25,11 +29,11 @@ use hyper_util::rt::TokioExecutor;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// api-read, audit-write or stock-moves
+    /// api-read, audit-write, stock-moves, stock-contention or count
     pub name: String,
-    /// Seconds per measured phase (api-read).
-    #[arg(long, default_value_t = 10)]
-    pub seconds: u64,
+    /// Seconds per measured phase (default 10; stock-contention 30).
+    #[arg(long)]
+    pub seconds: Option<u64>,
     /// Concurrent keep-alive clients (api-read).
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
@@ -47,6 +51,16 @@ pub struct BenchArgs {
     /// Writes per phase (audit-write).
     #[arg(long, default_value_t = 2000)]
     pub writes: usize,
+    /// Items in the count (count).
+    #[arg(long, default_value_t = 5000)]
+    pub items: usize,
+}
+
+impl BenchArgs {
+    /// Seconds per measured phase, 10 unless given.
+    pub fn secs(&self) -> u64 {
+        self.seconds.unwrap_or(10)
+    }
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -54,8 +68,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "api-read" => api_read(args).await,
         "audit-write" => audit_write(args).await,
         "stock-moves" => crate::bench_stock::stock_moves(args).await,
+        "stock-contention" => crate::bench_inv::stock_contention(args).await,
+        "count" => crate::bench_inv::count(args).await,
         other => {
-            anyhow::bail!("unknown benchmark {other}; try api-read, audit-write or stock-moves")
+            anyhow::bail!(
+                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention or count"
+            )
         }
     }
 }
@@ -236,7 +254,8 @@ async fn api_read(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let health_url = format!("{base}/healthz");
     println!(
         "api-read: {} clients, {} s per phase, server {base}",
-        args.connections, args.seconds
+        args.connections,
+        args.secs()
     );
     // Warm up both paths (connections, caches, statement cache).
     drive(&client, &store_url, Some(&token), args.connections, 1).await;
@@ -245,10 +264,10 @@ async fn api_read(args: BenchArgs) -> anyhow::Result<ExitCode> {
         &store_url,
         Some(&token),
         args.connections,
-        args.seconds,
+        args.secs(),
     )
     .await;
-    let health = drive(&client, &health_url, None, args.connections, args.seconds).await;
+    let health = drive(&client, &health_url, None, args.connections, args.secs()).await;
     println!(
         "GET /api/v1/stores/{{id}}: {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms  ({} ok, {} errors)",
         store.rps, store.p50_ms, store.p99_ms, store.requests, store.errors
@@ -269,7 +288,7 @@ async fn api_read(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "bench": "api-read", "value": store.rps.round(), "unit": "req/s", "baseline": health.rps.round(),
             "ratio": (ratio * 1000.0).round() / 1000.0, "p50_ms": store.p50_ms, "p99_ms": store.p99_ms,
             "baseline_p50_ms": health.p50_ms, "baseline_p99_ms": health.p99_ms,
-            "errors": store.errors + health.errors, "connections": args.connections, "seconds": args.seconds
+            "errors": store.errors + health.errors, "connections": args.connections, "seconds": args.secs()
         })
     );
     Ok(if store.errors + health.errors == 0 {
