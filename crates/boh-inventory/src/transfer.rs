@@ -34,6 +34,12 @@ use crate::QtyText;
 use crate::catalog::{self, Item};
 use crate::ledger::{self, LotPick, PostDoc, PostLine, ValueSpec};
 
+/// A discrepancy to record: line, kind, quantity, value, reason, note.
+type DiscrepancyRow = (i64, &'static str, i64, i64, Option<String>, Option<String>);
+
+/// A store a transfer may go to: id, code, name_zh, name_en.
+pub type Destination = (String, String, String, String);
+
 /// States of a transfer.
 pub const STATUSES: &[&str] = &["requested", "shipped", "received", "cancelled"];
 
@@ -1026,8 +1032,7 @@ pub async fn receive(p: &Platform, ctx: &Ctx, id: &str, input: ReceiveInput) -> 
             .push((r.try_get("lot_id")?, r.try_get("qty")?, r.try_get("value")?));
     }
     let mut post_lines: Vec<PostLine> = Vec::new();
-    let mut discrepancies: Vec<(i64, &'static str, i64, i64, Option<String>, Option<String>)> =
-        Vec::new();
+    let mut discrepancies: Vec<DiscrepancyRow> = Vec::new();
     for l in &t.lines {
         let shipped = l.qty_shipped.micros();
         if shipped == 0 {
@@ -1254,4 +1259,26 @@ pub async fn cancel(p: &Platform, ctx: &Ctx, id: &str, input: CancelInput) -> Re
         boh_platform::idem::record_created(tx, ctx, &out).await?;
         Ok(out)
     })
+}
+
+/// Stores of a company a transfer may go to: (id, code, name_zh, name_en), by code. Store
+/// codes and names are not secret inside a company (a store sends to stores it cannot
+/// otherwise see).
+pub async fn destinations(p: &Platform, company_id: &str) -> Result<Vec<Destination>> {
+    let rows = sqlx::query(
+        "SELECT id, code, name_zh, name_en FROM org_nodes WHERE company_id = $1 AND kind = 'store' ORDER BY code",
+    )
+    .bind(company_id)
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("code")?,
+                r.try_get("name_zh")?,
+                r.try_get("name_en")?,
+            ))
+        })
+        .collect()
 }

@@ -354,3 +354,63 @@ async fn blind_counts_errors_and_scope(app: TestApp) {
     assert_eq!(r.json()["line_count"], 1);
     assert_ledger_consistent(&app).await;
 }
+
+both!(count_and_transfer_pages);
+
+/// The pages: the count entry screen saves what is typed in; transfer and count lists and the
+/// transfer form render.
+async fn count_and_transfer_pages(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    let m1 = app.login_token("manager.s001").await;
+    let (s1, bun, milk, _, _) = setup(&app, &admin).await;
+    let r = app
+        .post_json("/api/v1/counts", &m1, json!({"location_id": s1}), &[])
+        .await;
+    r.assert_status(201);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let session = app.session("manager.s001").await;
+    let page = |path: String| {
+        let session = session.clone();
+        let app = &app;
+        async move {
+            let r = app
+                .request(hyper::Method::GET, &path)
+                .cookie("boh_session", &session)
+                .send()
+                .await;
+            r.assert_status(200);
+            r.text()
+        }
+    };
+    let html = page(format!("/inventory/counts/{id}")).await;
+    assert!(html.contains("id=\"count-form\""), "{html}");
+    assert!(html.contains("name=\"q_0\"") && html.contains("name=\"q_1\""));
+    let csrf = html
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf token")
+        .to_string();
+    // Line 0 is the milk (COLD is walked first): 2 cases; line 1 the buns.
+    let r = app
+        .request(
+            hyper::Method::POST,
+            &format!("/inventory/counts/{id}/lines"),
+        )
+        .cookie("boh_session", &session)
+        .header("origin", &app.base)
+        .form(&format!("_csrf={csrf}&q_0=2&u_0=case&q_1=9&u_1=ea"))
+        .send()
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let c = app.get(&format!("/api/v1/counts/{id}"), &m1).await.json();
+    assert_eq!(line(&c, &milk)["counted_qty"], "24");
+    assert_eq!(line(&c, &bun)["counted_qty"], "9");
+    for p in [
+        "/inventory/counts",
+        "/inventory/transfers",
+        "/inventory/transfers/new",
+    ] {
+        page(p.to_string()).await;
+    }
+}

@@ -25,7 +25,7 @@ const PAGE: i64 = 25;
 
 /// Sites (stores, warehouses, kitchens) the actor may read stock of, narrowed by the scope
 /// picker, sorted by code.
-async fn sites(state: &AppState, actor: &Actor, scope: Option<String>) -> Vec<OrgNode> {
+pub(crate) async fn sites(state: &AppState, actor: &Actor, scope: Option<String>) -> Vec<OrgNode> {
     let f = NodeFilter {
         kind: Some("store,warehouse,central_kitchen".into()),
         under: scope,
