@@ -413,4 +413,23 @@ async fn count_and_transfer_pages(app: TestApp) {
     ] {
         page(p.to_string()).await;
     }
+    // A cycle count of one item started from the list page.
+    let html = page("/inventory/counts".to_string()).await;
+    assert!(html.contains("name=\"storage_area_ids\""), "{html}");
+    let r = app
+        .request(hyper::Method::POST, "/inventory/counts")
+        .cookie("boh_session", &session)
+        .header("origin", &app.base)
+        .form(&format!(
+            "_csrf={csrf}&location_id={s1}&kind=cycle&item_codes=BUN"
+        ))
+        .send()
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let list = app
+        .get("/api/v1/counts?status=open&limit=1", &m1)
+        .await
+        .json();
+    assert_eq!(list["items"][0]["kind"], "cycle", "{list}");
+    assert_eq!(list["items"][0]["line_count"], 1);
 }

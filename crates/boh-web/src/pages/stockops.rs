@@ -416,6 +416,8 @@ struct CountsPage {
     ui: Ui,
     rows: Vec<Count>,
     sites: Vec<(String, String)>,
+    /// (area id, "S001 · Walk-in") of the sites above.
+    areas: Vec<(String, String)>,
     can_count: bool,
     errors: Vec<String>,
 }
@@ -448,13 +450,26 @@ async fn counts_page(
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
-    let sites: Vec<(String, String)> = sites(state, &ctx.actor, scope_cookie(parts))
+    let nodes: Vec<_> = sites(state, &ctx.actor, scope_cookie(parts))
         .await
         .into_iter()
         .filter(|s| ctx.actor.allows(perm::INVENTORY_COUNT, &s.path))
+        .collect();
+    let mut areas = Vec::new();
+    for n in nodes.iter().take(50) {
+        for a in boh_inventory::location::list_areas(&state.platform, &ctx.actor, &n.id)
+            .await
+            .unwrap_or_default()
+        {
+            areas.push((a.id.clone(), format!("{} · {}", n.code, a.name(&ui.locale))));
+        }
+    }
+    let sites: Vec<(String, String)> = nodes
+        .iter()
         .map(|s| (s.id.clone(), format!("{} {}", s.code, s.name(&ui.locale))))
         .collect();
     render(CountsPage {
+        areas,
         can_count: !sites.is_empty(),
         ui,
         rows,
@@ -471,28 +486,35 @@ pub async fn counts(
     counts_page(&state, &parts, &ctx, Vec::new()).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct StartForm {
-    pub location_id: String,
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub blind: Option<String>,
-}
-
+/// `location_id`, `kind` (full or cycle), `blind`, `storage_area_ids` (repeated), and
+/// `item_codes` (cycle counts: codes separated by spaces, commas or new lines).
 pub async fn start_count(
     State(state): State<AppState>,
     parts: Parts,
     PageActor(ctx): PageActor,
-    Form(f): Form<StartForm>,
+    Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
+    let one = |k: &str| {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let input = CountInput {
-        location_id: f.location_id,
-        kind: Some(f.kind).filter(|k| !k.is_empty()),
-        storage_area_ids: Vec::new(),
+        location_id: one("location_id"),
+        kind: Some(one("kind")).filter(|k| !k.is_empty()),
+        storage_area_ids: f
+            .iter()
+            .filter(|(n, v)| n == "storage_area_ids" && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect(),
         item_ids: Vec::new(),
-        item_codes: Vec::new(),
-        blind: f.blind.is_some(),
+        item_codes: one("item_codes")
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
+        blind: f.iter().any(|(n, _)| n == "blind"),
         business_date: None,
         note: None,
     };
