@@ -432,4 +432,62 @@ async fn count_and_transfer_pages(app: TestApp) {
         .json();
     assert_eq!(list["items"][0]["kind"], "cycle", "{list}");
     assert_eq!(list["items"][0]["line_count"], 1);
+    // A transfer shipped and received through its page, with a damaged unit.
+    let s2 = app.store_id("S002").await;
+    let r = app
+        .post_json(
+            "/api/v1/transfers",
+            &m1,
+            json!({"from_location_id": s1, "to_location_id": s2, "lines": [{"item_id": bun, "qty": "4"}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let tid = r.json()["id"].as_str().unwrap().to_string();
+    let html = page(format!("/inventory/transfers/{tid}")).await;
+    assert!(html.contains("name=\"ship_1\""), "{html}");
+    let r = app
+        .request(
+            hyper::Method::POST,
+            &format!("/inventory/transfers/{tid}/ship"),
+        )
+        .cookie("boh_session", &session)
+        .header("origin", &app.base)
+        .form(&format!("_csrf={csrf}&ship_1=3"))
+        .send()
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let s2_session = app.session("manager.s002").await;
+    let html = app
+        .request(hyper::Method::GET, &format!("/inventory/transfers/{tid}"))
+        .cookie("boh_session", &s2_session)
+        .send()
+        .await
+        .text();
+    assert!(html.contains("id=\"receive-form\""), "{html}");
+    let csrf2 = html
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf token")
+        .to_string();
+    let r = app
+        .request(
+            hyper::Method::POST,
+            &format!("/inventory/transfers/{tid}/receive"),
+        )
+        .cookie("boh_session", &s2_session)
+        .header("origin", &app.base)
+        .form(&format!("_csrf={csrf2}&rec_1=2&dam_1=1&reason_1=crushed"))
+        .send()
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let t = app
+        .get(&format!("/api/v1/transfers/{tid}"), &m1)
+        .await
+        .json();
+    assert_eq!(t["status"], "received", "{t}");
+    assert_eq!(t["lines"][0]["qty_shipped"], "3");
+    assert_eq!(t["discrepancies"][0]["kind"], "damaged");
+    assert_ledger_consistent(&app).await;
 }

@@ -341,7 +341,30 @@ pub async fn transfer_action(
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let p = &state.platform;
     let result = match action.as_str() {
-        "ship" => transfer::ship(p, &ctx, &id, ShipInput::default()).await,
+        "ship" => {
+            // `ship_N` overrides the quantity of line N (default: what was requested).
+            let lines = f
+                .iter()
+                .filter_map(|(k, v)| {
+                    let n = k.strip_prefix("ship_")?.parse::<i64>().ok()?;
+                    let v = v.trim();
+                    (!v.is_empty()).then(|| boh_inventory::transfer::ShipLineInput {
+                        line_no: n,
+                        qty: QtyText(v.to_string()),
+                    })
+                })
+                .collect();
+            transfer::ship(
+                p,
+                &ctx,
+                &id,
+                ShipInput {
+                    business_date: None,
+                    lines,
+                },
+            )
+            .await
+        }
         "receive" => {
             let t = match transfer::get(p, &ctx.actor, &id).await {
                 Ok(t) => t,
