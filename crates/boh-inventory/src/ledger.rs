@@ -1921,6 +1921,16 @@ pub async fn daily_on_hand(
     for r in &rows {
         by_day.insert(r.try_get("business_date")?, r.try_get("q")?);
     }
+    // A location east of UTC may already be on the next business day: the chart ends on the
+    // latest day with movements that is not after tomorrow (UTC), else today.
+    let tomorrow = today.tomorrow().unwrap_or(today).to_string();
+    let today = by_day
+        .keys()
+        .filter(|d| d.as_str() <= tomorrow.as_str())
+        .max()
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        .filter(|d| *d > today)
+        .unwrap_or(today);
     // Walk back from today: on-hand at the end of day d = on-hand at end of d+1 − moves of d+1.
     let future: i64 = by_day
         .iter()

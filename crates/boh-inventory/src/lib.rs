@@ -26,6 +26,7 @@
 //!   like any document ([`production`]).
 
 pub mod catalog;
+pub mod count;
 pub mod demo;
 pub mod import;
 
@@ -34,6 +35,7 @@ pub mod location;
 pub mod production;
 pub mod recipe;
 pub mod supplier;
+pub mod transfer;
 
 pub mod units;
 pub mod valuation;

@@ -16,6 +16,10 @@
 //!   movements, against one aggregate over every movement (see [`crate::bench_valuation`]).
 //! - `import`: `--rows` item rows (default 100,000) through the items importer (dry run, apply,
 //!   apply again), against raw multi-row inserts of the same rows (see [`crate::bench_import`]).
+//! - `stock-contention`: `--connections` clients (64) for `--seconds` (30) transferring stock
+//!   back and forth between two stores (request, ship, receive), with a conservation check;
+//!   `count`: a count of `--items` (5,000) items: start, enter every line, submit, post
+//!   (see [`crate::bench_inv`]).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -29,11 +33,11 @@ use hyper_util::rt::TokioExecutor;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// api-read, audit-write, stock-moves, valuation or import
+    /// api-read, audit-write, stock-moves, stock-contention, count, import or valuation
     pub name: String,
-    /// Seconds per measured phase (api-read).
-    #[arg(long, default_value_t = 10)]
-    pub seconds: u64,
+    /// Seconds per measured phase (default 10; stock-contention 30).
+    #[arg(long)]
+    pub seconds: Option<u64>,
     /// Concurrent keep-alive clients (api-read).
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
@@ -51,9 +55,9 @@ pub struct BenchArgs {
     /// Writes per phase (audit-write).
     #[arg(long, default_value_t = 2000)]
     pub writes: usize,
-    /// Items loaded (valuation).
-    #[arg(long, default_value_t = 100_000)]
-    pub items: usize,
+    /// Items: in the count (count, default 5,000) or loaded (valuation, default 100,000).
+    #[arg(long)]
+    pub items: Option<usize>,
     /// Movements loaded (valuation).
     #[arg(long, default_value_t = 10_000_000)]
     pub movements: usize,
@@ -65,16 +69,25 @@ pub struct BenchArgs {
     pub rows: usize,
 }
 
+impl BenchArgs {
+    /// Seconds per measured phase, 10 unless given.
+    pub fn secs(&self) -> u64 {
+        self.seconds.unwrap_or(10)
+    }
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.name.as_str() {
         "api-read" => api_read(args).await,
         "audit-write" => audit_write(args).await,
         "stock-moves" => crate::bench_stock::stock_moves(args).await,
+        "stock-contention" => crate::bench_inv::stock_contention(args).await,
+        "count" => crate::bench_inv::count(args).await,
         "import" => crate::bench_import::import(args).await,
         "valuation" => crate::bench_valuation::valuation(args).await,
         other => {
             anyhow::bail!(
-                "unknown benchmark {other}; try api-read, audit-write, stock-moves, valuation or import"
+                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention, count, import or valuation"
             )
         }
     }
@@ -256,7 +269,8 @@ async fn api_read(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let health_url = format!("{base}/healthz");
     println!(
         "api-read: {} clients, {} s per phase, server {base}",
-        args.connections, args.seconds
+        args.connections,
+        args.secs()
     );
     // Warm up both paths (connections, caches, statement cache).
     drive(&client, &store_url, Some(&token), args.connections, 1).await;
@@ -265,10 +279,10 @@ async fn api_read(args: BenchArgs) -> anyhow::Result<ExitCode> {
         &store_url,
         Some(&token),
         args.connections,
-        args.seconds,
+        args.secs(),
     )
     .await;
-    let health = drive(&client, &health_url, None, args.connections, args.seconds).await;
+    let health = drive(&client, &health_url, None, args.connections, args.secs()).await;
     println!(
         "GET /api/v1/stores/{{id}}: {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms  ({} ok, {} errors)",
         store.rps, store.p50_ms, store.p99_ms, store.requests, store.errors
@@ -289,7 +303,7 @@ async fn api_read(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "bench": "api-read", "value": store.rps.round(), "unit": "req/s", "baseline": health.rps.round(),
             "ratio": (ratio * 1000.0).round() / 1000.0, "p50_ms": store.p50_ms, "p99_ms": store.p99_ms,
             "baseline_p50_ms": health.p50_ms, "baseline_p99_ms": health.p99_ms,
-            "errors": store.errors + health.errors, "connections": args.connections, "seconds": args.seconds
+            "errors": store.errors + health.errors, "connections": args.connections, "seconds": args.secs()
         })
     );
     Ok(if store.errors + health.errors == 0 {

@@ -26,16 +26,16 @@ use serde_json::json;
 
 use crate::bench::BenchArgs;
 
-type PostClient = Client<HttpConnector, Full<Bytes>>;
+pub(crate) type PostClient = Client<HttpConnector, Full<Bytes>>;
 
-struct Server {
-    base: String,
-    password: String,
-    platform: Option<boh_platform::Platform>,
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) password: String,
+    pub(crate) platform: Option<boh_platform::Platform>,
     _dir: Option<std::path::PathBuf>,
 }
 
-async fn server(args: &BenchArgs) -> anyhow::Result<Server> {
+pub(crate) async fn server(args: &BenchArgs) -> anyhow::Result<Server> {
     if let Some(u) = &args.url {
         return Ok(Server {
             base: u.trim_end_matches('/').to_string(),
@@ -74,7 +74,7 @@ async fn server(args: &BenchArgs) -> anyhow::Result<Server> {
     })
 }
 
-async fn request(
+pub(crate) async fn request(
     client: &PostClient,
     method: hyper::Method,
     url: &str,
@@ -99,7 +99,7 @@ async fn request(
     Ok((status, v))
 }
 
-fn percentile(sorted: &[u32], q: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[u32], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -161,11 +161,11 @@ pub async fn stock_moves(args: BenchArgs) -> anyhow::Result<ExitCode> {
     println!(
         "stock-moves: {} clients, {} s, {} items at S001, server {base}",
         args.connections,
-        args.seconds,
+        args.secs(),
         codes.len()
     );
     let codes = Arc::new(codes);
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let deadline = Instant::now() + Duration::from_secs(args.secs());
     let errors = Arc::new(AtomicU64::new(0));
     let server_errors = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
@@ -266,7 +266,7 @@ pub async fn stock_moves(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "baseline": baseline.round(), "ratio": (ratio * 1000.0).round() / 1000.0,
             "p50_ms": p50, "p99_ms": p99, "posted": moves,
             "errors": errors.load(Ordering::Relaxed), "server_errors": server_errors.load(Ordering::Relaxed),
-            "ledger_ok": check_ok, "connections": args.connections, "seconds": args.seconds,
+            "ledger_ok": check_ok, "connections": args.connections, "seconds": args.secs(),
         })
     );
     Ok(

@@ -275,7 +275,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 pub async fn valuation(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let items = args.items.max(100) as i64;
+    let items = args.items.unwrap_or(100_000).max(100) as i64;
     let movements = args.movements.max(items as usize) as i64;
     let dir = std::env::temp_dir().join(format!("boh-bench-{}", boh_kernel::new_id()));
     std::fs::create_dir_all(&dir)?;

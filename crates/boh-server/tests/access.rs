@@ -43,6 +43,9 @@ struct Foreign {
     /// A stock document and a storage area at S002.
     s002_doc: String,
     s002_area: String,
+    /// A transfer S002 → S003 and a count at S002.
+    s002_transfer: String,
+    s002_count: String,
     /// An import kind the walker's identity may not use.
     kind: String,
     import: String,
@@ -59,6 +62,8 @@ impl Foreign {
             "item_id" => &self.other_item,
             "category_id" => &self.other_category,
             "document_id" => &self.s002_doc,
+            "transfer_id" => &self.s002_transfer,
+            "count_id" => &self.s002_count,
             "supplier_id" => &self.other_supplier,
             "user_id" => &self.m2_user,
             "grant_id" => &self.m2_grant,
@@ -78,7 +83,8 @@ impl Foreign {
         Some(match name {
             // A region is a valid parent kind, so only scope can refuse it.
             "parent_id" | "company_id" => &self.r_north,
-            "org_node_id" | "node_id" | "store_id" | "location_id" => &self.s002,
+            "org_node_id" | "node_id" | "store_id" | "location_id" | "from_location_id"
+            | "to_location_id" => &self.s002,
             "item_id" => &self.other_item,
             "category_id" => &self.other_category,
             "storage_area_id" => &self.s002_area,
@@ -547,8 +553,26 @@ async fn setup(app: &TestApp) -> Foreign {
         .await;
     r.assert_status(201);
     let s002_area = r.json()["id"].as_str().unwrap().to_string();
+    let s003 = app.store_id("S003").await;
+    let r = app
+        .post_json(
+            "/api/v1/transfers",
+            &admin,
+            json!({"from_location_id": s002, "to_location_id": s003, "lines": [{"item_code": "WALK", "qty": "1"}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let s002_transfer = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json("/api/v1/counts", &admin, json!({"location_id": s002}), &[])
+        .await;
+    r.assert_status(201);
+    let s002_count = r.json()["id"].as_str().unwrap().to_string();
 
     Foreign {
+        s002_transfer,
+        s002_count,
         other_item,
         other_category,
         other_supplier,

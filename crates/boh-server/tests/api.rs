@@ -8,6 +8,8 @@ mod common;
 mod audit;
 #[path = "api/contract.rs"]
 mod contract;
+#[path = "api/counts.rs"]
+mod counts;
 #[path = "api/envelope.rs"]
 mod envelope;
 #[path = "api/headers.rs"]
@@ -40,6 +42,8 @@ mod sessions;
 mod suppliers;
 #[path = "api/throttle.rs"]
 mod throttle;
+#[path = "api/transfers.rs"]
+mod transfers;
 #[path = "api/validation.rs"]
 mod validation;
 #[path = "api/webhooks.rs"]

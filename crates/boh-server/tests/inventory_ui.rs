@@ -3,7 +3,7 @@
 //! administrator reads the stock dashboard, finds an item and its stock per location, reads
 //! the valuation report, adds a storage area and a par level at a store, on a desktop; a store manager, on a phone and in Chinese, posts a receipt through the posting
 //! form, sees it on hand, is refused an issue of more than there is (with the reason, nothing
-//! posted), and cannot open another store's document.
+//! posted), cannot open another store's document, and counts a shelf on the count screen.
 //!
 //! Set `BOH_SCREENSHOT_DIR` to keep full-page PNGs at desktop (1280 px) and phone (390 px).
 
@@ -205,6 +205,37 @@ async fn manager_walk(c: &Client, app: &TestApp, foreign_doc: &str, shots: &Shot
     ensure!(
         h1.contains("不存在") || h1.contains("未找到") || h1.contains("找不到"),
         "404 page: {h1}"
+    );
+
+    // A stock count on the phone: start it, type the first shelf's quantity into a big input,
+    // save; the page fits the screen.
+    set_viewport(c, 390, 860).await?;
+    c.goto(&format!("{base}/inventory/counts")).await?;
+    click(c, "#start").await?;
+    wait_css(c, "#count-form").await?;
+    let input = wait_css(c, "#q_0").await?;
+    let (_, _, w, h) = input.rectangle().await?;
+    ensure!(h >= 44.0 && w >= 150.0, "a thumb-sized input: {w} x {h}");
+    let fits = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        fits == serde_json::Value::Bool(true),
+        "no sideways scrolling"
+    );
+    fill(c, "#q_0", "3").await?;
+    shots.take(c, "count-entry-phone", 390).await?;
+    set_viewport(c, 390, 860).await?;
+    click(c, "#save-count").await?;
+    let flash = text(c, ".flash").await?;
+    ensure!(flash.contains("已保存"), "saved, in Chinese: {flash}");
+    let counts = app.get("/api/v1/counts?status=open", &token).await.json();
+    ensure!(
+        counts["items"][0]["counted_lines"] == 1,
+        "one line counted: {counts}"
     );
     Ok(())
 }

@@ -31,6 +31,7 @@ pub mod purchasing;
 pub mod recipes;
 pub mod stock;
 pub mod system;
+pub mod transfers;
 pub mod webhooks;
 
 #[derive(OpenApi)]
@@ -70,6 +71,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(purchasing::router())
         .merge(recipes::router())
         .merge(system::router())
+        .merge(transfers::router())
 }
 
 /// Final touches on the generated document.

@@ -23,6 +23,7 @@ pub mod inventory;
 pub mod inventory_settings;
 pub mod purchasing;
 pub mod recipes;
+pub mod stockops;
 pub mod stores;
 pub mod valuation;
 
@@ -40,6 +41,25 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}", get(imports::detail))
         .route("/imports/{id}/apply", post(imports::apply))
         .route("/stores/{id}", get(stores::detail).post(stores::update))
+        .route(
+            "/inventory/transfers",
+            get(stockops::transfers).post(stockops::create_transfer),
+        )
+        .route("/inventory/transfers/new", get(stockops::new_transfer))
+        .route("/inventory/transfers/{id}", get(stockops::transfer_detail))
+        .route(
+            "/inventory/transfers/{id}/{action}",
+            post(stockops::transfer_action),
+        )
+        .route(
+            "/inventory/counts",
+            get(stockops::counts).post(stockops::start_count),
+        )
+        .route("/inventory/counts/{id}", get(stockops::count_detail))
+        .route(
+            "/inventory/counts/{id}/{action}",
+            post(stockops::count_action),
+        )
         .merge(crate::export::routes(
             "/inventory/stock",
             get(inventory::export_stock),
@@ -249,6 +269,20 @@ pub async fn ui(
             href: "/inventory/documents",
             label: t("nav.documents"),
             active: active == "documents",
+        });
+    }
+    if actor.has_anywhere(perm::INVENTORY_READ) || actor.has_anywhere(perm::INVENTORY_TRANSFER) {
+        nav.push(NavItem {
+            href: "/inventory/transfers",
+            label: t("nav.transfers"),
+            active: active == "transfers",
+        });
+    }
+    if actor.has_anywhere(perm::INVENTORY_COUNT) {
+        nav.push(NavItem {
+            href: "/inventory/counts",
+            label: t("nav.counts"),
+            active: active == "counts",
         });
     }
     if !boh_platform::import::specs_for(&state.platform, actor).is_empty() {
