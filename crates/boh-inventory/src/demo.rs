@@ -1261,33 +1261,285 @@ const INGREDIENTS: &[Ing] = &[
         40,
         350,
     ),
-    ("VEG", "豆腐", "Tofu", "kg", "chilled", 5, false, "case", 10, 500),
-    ("VEG", "茄子", "Eggplant", "kg", "chilled", 7, false, "case", 10, 600),
-    ("VEG", "小白菜", "Bok choy", "kg", "chilled", 4, false, "case", 10, 700),
-    ("VEG", "韭菜", "Chinese chives", "kg", "chilled", 4, false, "case", 5, 900),
-    ("VEG", "酸菜", "Pickled mustard greens", "kg", "chilled", 60, false, "case", 10, 800),
-    ("VEG", "芋头", "Taro", "kg", "ambient", 14, false, "bag", 10, 800),
-    ("VEG", "芹菜", "Celery", "kg", "chilled", 7, false, "case", 10, 600),
-    ("VEG", "鲜辣椒", "Fresh chilli", "kg", "chilled", 7, false, "case", 5, 1600),
-    ("FRUIT", "西柚", "Grapefruit", "kg", "chilled", 21, false, "case", 10, 1000),
-    ("MEAT", "牛骨", "Beef bones", "kg", "frozen", 180, true, "case", 20, 800),
-    ("DAIRY", "皮蛋", "Century eggs", "ea", "ambient", 60, false, "case", 60, 80),
-    ("DAIRY", "炼乳", "Condensed milk", "kg", "ambient", 365, false, "case", 12, 1800),
-    ("DAIRY", "奶油奶酪", "Cream cheese", "kg", "chilled", 60, true, "case", 10, 6000),
-    ("GRAIN", "糯米", "Glutinous rice", "kg", "ambient", 365, false, "bag", 25, 800),
-    ("GRAIN", "河粉", "Fresh rice noodles", "kg", "chilled", 3, false, "case", 10, 700),
-    ("GRAIN", "干酵母", "Dried yeast", "kg", "ambient", 365, false, "case", 10, 4000),
-    ("SEAS", "料酒", "Shaoxing wine", "l", "ambient", 720, false, "case", 12, 800),
-    ("SEAS", "八角", "Star anise", "kg", "ambient", 720, false, "case", 5, 6000),
-    ("SEAS", "五香粉", "Five-spice powder", "kg", "ambient", 720, false, "case", 5, 5000),
-    ("SEAS", "香油", "Sesame oil", "l", "ambient", 540, false, "case", 12, 3000),
-    ("SEAS", "味噌", "Miso paste", "kg", "chilled", 180, false, "case", 10, 2400),
-    ("SEAS", "冰糖", "Rock sugar", "kg", "ambient", 720, false, "bag", 10, 1000),
-    ("SEAS", "白胡椒粉", "White pepper", "kg", "ambient", 720, false, "case", 10, 8000),
-    ("SEAS", "巧克力酱", "Chocolate sauce", "kg", "ambient", 365, false, "case", 6, 4000),
-    ("DRYG", "西米", "Sago pearls", "kg", "ambient", 365, false, "bag", 10, 1000),
-    ("DRYG", "黄豆", "Soybeans", "kg", "ambient", 365, false, "bag", 25, 700),
-    ("DRYG", "吉利丁片", "Gelatine sheets", "kg", "ambient", 720, false, "case", 1, 30000),
+    (
+        "VEG", "豆腐", "Tofu", "kg", "chilled", 5, false, "case", 10, 500,
+    ),
+    (
+        "VEG", "茄子", "Eggplant", "kg", "chilled", 7, false, "case", 10, 600,
+    ),
+    (
+        "VEG",
+        "小白菜",
+        "Bok choy",
+        "kg",
+        "chilled",
+        4,
+        false,
+        "case",
+        10,
+        700,
+    ),
+    (
+        "VEG",
+        "韭菜",
+        "Chinese chives",
+        "kg",
+        "chilled",
+        4,
+        false,
+        "case",
+        5,
+        900,
+    ),
+    (
+        "VEG",
+        "酸菜",
+        "Pickled mustard greens",
+        "kg",
+        "chilled",
+        60,
+        false,
+        "case",
+        10,
+        800,
+    ),
+    (
+        "VEG", "芋头", "Taro", "kg", "ambient", 14, false, "bag", 10, 800,
+    ),
+    (
+        "VEG", "芹菜", "Celery", "kg", "chilled", 7, false, "case", 10, 600,
+    ),
+    (
+        "VEG",
+        "鲜辣椒",
+        "Fresh chilli",
+        "kg",
+        "chilled",
+        7,
+        false,
+        "case",
+        5,
+        1600,
+    ),
+    (
+        "FRUIT",
+        "西柚",
+        "Grapefruit",
+        "kg",
+        "chilled",
+        21,
+        false,
+        "case",
+        10,
+        1000,
+    ),
+    (
+        "MEAT",
+        "牛骨",
+        "Beef bones",
+        "kg",
+        "frozen",
+        180,
+        true,
+        "case",
+        20,
+        800,
+    ),
+    (
+        "DAIRY",
+        "皮蛋",
+        "Century eggs",
+        "ea",
+        "ambient",
+        60,
+        false,
+        "case",
+        60,
+        80,
+    ),
+    (
+        "DAIRY",
+        "炼乳",
+        "Condensed milk",
+        "kg",
+        "ambient",
+        365,
+        false,
+        "case",
+        12,
+        1800,
+    ),
+    (
+        "DAIRY",
+        "奶油奶酪",
+        "Cream cheese",
+        "kg",
+        "chilled",
+        60,
+        true,
+        "case",
+        10,
+        6000,
+    ),
+    (
+        "GRAIN",
+        "糯米",
+        "Glutinous rice",
+        "kg",
+        "ambient",
+        365,
+        false,
+        "bag",
+        25,
+        800,
+    ),
+    (
+        "GRAIN",
+        "河粉",
+        "Fresh rice noodles",
+        "kg",
+        "chilled",
+        3,
+        false,
+        "case",
+        10,
+        700,
+    ),
+    (
+        "GRAIN",
+        "干酵母",
+        "Dried yeast",
+        "kg",
+        "ambient",
+        365,
+        false,
+        "case",
+        10,
+        4000,
+    ),
+    (
+        "SEAS",
+        "料酒",
+        "Shaoxing wine",
+        "l",
+        "ambient",
+        720,
+        false,
+        "case",
+        12,
+        800,
+    ),
+    (
+        "SEAS",
+        "八角",
+        "Star anise",
+        "kg",
+        "ambient",
+        720,
+        false,
+        "case",
+        5,
+        6000,
+    ),
+    (
+        "SEAS",
+        "五香粉",
+        "Five-spice powder",
+        "kg",
+        "ambient",
+        720,
+        false,
+        "case",
+        5,
+        5000,
+    ),
+    (
+        "SEAS",
+        "香油",
+        "Sesame oil",
+        "l",
+        "ambient",
+        540,
+        false,
+        "case",
+        12,
+        3000,
+    ),
+    (
+        "SEAS",
+        "味噌",
+        "Miso paste",
+        "kg",
+        "chilled",
+        180,
+        false,
+        "case",
+        10,
+        2400,
+    ),
+    (
+        "SEAS",
+        "冰糖",
+        "Rock sugar",
+        "kg",
+        "ambient",
+        720,
+        false,
+        "bag",
+        10,
+        1000,
+    ),
+    (
+        "SEAS",
+        "白胡椒粉",
+        "White pepper",
+        "kg",
+        "ambient",
+        720,
+        false,
+        "case",
+        10,
+        8000,
+    ),
+    (
+        "SEAS",
+        "巧克力酱",
+        "Chocolate sauce",
+        "kg",
+        "ambient",
+        365,
+        false,
+        "case",
+        6,
+        4000,
+    ),
+    (
+        "DRYG",
+        "西米",
+        "Sago pearls",
+        "kg",
+        "ambient",
+        365,
+        false,
+        "bag",
+        10,
+        1000,
+    ),
+    (
+        "DRYG", "黄豆", "Soybeans", "kg", "ambient", 365, false, "bag", 25, 700,
+    ),
+    (
+        "DRYG",
+        "吉利丁片",
+        "Gelatine sheets",
+        "kg",
+        "ambient",
+        720,
+        false,
+        "case",
+        1,
+        30000,
+    ),
 ];
 
 /// Prepared items made in the central kitchen or in store: (Chinese, English, base unit,
@@ -1340,9 +1592,30 @@ const PREPARED: &[(&str, &str, &str, &str, i64, i64)] = &[
     ("咖喱酱", "Curry sauce", "kg", "chilled", 4, 1300),
     ("黑椒汁", "Black-pepper sauce", "l", "chilled", 7, 1400),
     ("红油", "Chilli oil", "l", "ambient", 60, 1600),
-    ("腌制牛柳", "Marinated beef strips", "kg", "chilled", 2, 10000),
-    ("腌制肉丝", "Marinated pork strips", "kg", "chilled", 2, 2800),
-    ("腌制鸡翅", "Marinated chicken wings", "kg", "chilled", 2, 3700),
+    (
+        "腌制牛柳",
+        "Marinated beef strips",
+        "kg",
+        "chilled",
+        2,
+        10000,
+    ),
+    (
+        "腌制肉丝",
+        "Marinated pork strips",
+        "kg",
+        "chilled",
+        2,
+        2800,
+    ),
+    (
+        "腌制鸡翅",
+        "Marinated chicken wings",
+        "kg",
+        "chilled",
+        2,
+        3700,
+    ),
     ("卤肉", "Braised pork belly", "kg", "chilled", 4, 4100),
     ("牛骨汤", "Beef broth", "l", "chilled", 3, 400),
     ("饺子皮", "Dumpling wrappers", "kg", "chilled", 2, 360),
@@ -2917,13 +3190,21 @@ fn plan_history(
         // (price, per base units)
         match buy.get(&i.code) {
             Some(b) => (b.price_on(day).unwrap_or(0), b.pack),
-            None => (by_code.get(i.code.as_str()).map(|d| d.cost).unwrap_or(100), 1),
+            None => (
+                by_code.get(i.code.as_str()).map(|d| d.cost).unwrap_or(100),
+                1,
+            ),
         }
     };
     let pack_of = |i: &Item| -> i64 {
         buy.get(&i.code)
             .map(|b| b.pack)
-            .or_else(|| by_code.get(i.code.as_str()).and_then(|d| d.pack).map(|p| p.1))
+            .or_else(|| {
+                by_code
+                    .get(i.code.as_str())
+                    .and_then(|d| d.pack)
+                    .map(|p| p.1)
+            })
             .unwrap_or(1)
             .max(1)
     };
@@ -3097,7 +3378,10 @@ fn plan_history(
                 if i.kind != "prepared" {
                     continue;
                 }
-                let out_day = by_code.get(i.code.as_str()).map(|d| d.daily_use).unwrap_or(1);
+                let out_day = by_code
+                    .get(i.code.as_str())
+                    .map(|d| d.daily_use)
+                    .unwrap_or(1);
                 out_day * 12 * MICRO * rng.range(80, 120) / 100
             } else {
                 if !rng.chance(10) {
@@ -3174,7 +3458,11 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), c.len(), "English names are unique");
         let small = catalogue(DemoSize::Small);
-        assert!(small.len() < 110, "{} items in the small catalogue", small.len());
+        assert!(
+            small.len() < 110,
+            "{} items in the small catalogue",
+            small.len()
+        );
     }
 
     #[test]
@@ -3187,12 +3475,14 @@ mod tests {
                 .collect();
             let all = recipes();
             let mut outputs: Vec<&str> = Vec::new();
-            for r in all
-                .iter()
-                .chain(recipe_changes().iter().map(|(_, _, r)| r))
-            {
+            for r in all.iter().chain(recipe_changes().iter().map(|(_, _, r)| r)) {
                 let Some(out) = by_name.get(r.output) else {
-                    assert_eq!(size, DemoSize::Small, "{} is not in the catalogue", r.output);
+                    assert_eq!(
+                        size,
+                        DemoSize::Small,
+                        "{} is not in the catalogue",
+                        r.output
+                    );
                     continue;
                 };
                 assert!(
@@ -3233,7 +3523,12 @@ mod tests {
             for r in &all {
                 for l in &r.lines {
                     if MADE_TO_ORDER.iter().any(|m| m.1 == l.component) {
-                        assert!(seen.contains(&l.component), "{} before {}", l.component, r.output);
+                        assert!(
+                            seen.contains(&l.component),
+                            "{} before {}",
+                            l.component,
+                            r.output
+                        );
                     }
                 }
                 seen.push(r.output);
@@ -3258,7 +3553,10 @@ mod tests {
             let cost = costs[name];
             let price = d.price.unwrap_or(1);
             let bp = cost * 10_000 / price;
-            println!("{name:32} cost {cost:5} price {price:5} food cost {:.1} %", bp as f64 / 100.0);
+            println!(
+                "{name:32} cost {cost:5} price {price:5} food cost {:.1} %",
+                bp as f64 / 100.0
+            );
             assert!((1_000..=4_200).contains(&bp), "{name}: food cost {bp} bp");
             shares.push(bp);
         }
@@ -3272,11 +3570,15 @@ mod tests {
         let s = demo_suppliers();
         assert_eq!(s.len(), 40);
         for (code, ..) in CATEGORIES {
-            if matches!(*code, "ING" | "PREP" | "MENU" | "MAIN" | "SIDE" | "DRINK" | "DESS" | "RET" | "SUP") {
+            if matches!(
+                *code,
+                "ING" | "PREP" | "MENU" | "MAIN" | "SIDE" | "DRINK" | "DESS" | "RET" | "SUP"
+            ) {
                 continue;
             }
             assert!(
-                s.iter().any(|x| x.cats.iter().any(|(c, b)| c == code && !b)),
+                s.iter()
+                    .any(|x| x.cats.iter().any(|(c, b)| c == code && !b)),
                 "no specialist supplier for {code}"
             );
         }
