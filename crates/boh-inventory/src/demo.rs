@@ -3326,8 +3326,8 @@ fn plan_history(
                     continue;
                 };
                 let use_day = uses[out_idx];
-                let shelf = kept[out_idx].shelf_life_days.unwrap_or(3).clamp(2, 5);
-                if onhand[out_idx] > use_day * 3 / 2 {
+                let shelf = kept[out_idx].shelf_life_days.unwrap_or(3).clamp(2, 6);
+                if onhand[out_idx] > use_day {
                     continue;
                 }
                 let target = use_day * shelf;

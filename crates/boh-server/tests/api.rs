@@ -8,6 +8,8 @@ mod common;
 mod audit;
 #[path = "api/contract.rs"]
 mod contract;
+#[path = "api/demo.rs"]
+mod demo;
 #[path = "api/envelope.rs"]
 mod envelope;
 #[path = "api/headers.rs"]
