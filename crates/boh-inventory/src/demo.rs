@@ -2800,6 +2800,9 @@ pub async fn seed_suppliers(
     })
 }
 
+/// Item codes with micro base units.
+type Usages = Vec<(String, i64)>;
+
 /// A recipe version of a stocked prepared item as production uses it.
 #[derive(Debug, Clone)]
 pub struct ProdVersion {
@@ -2836,7 +2839,7 @@ pub async fn seed_recipes(
             .map(|(d, n, r)| (d, Some(n), r)),
     );
     // Made-to-order sub-recipes, as production explodes them (first versions).
-    let mut made_to_order: HashMap<&str, (i64, Vec<(String, i64)>)> = HashMap::new();
+    let mut made_to_order: HashMap<&str, (i64, Usages)> = HashMap::new();
     let mut out: Vec<(String, Vec<ProdVersion>)> = Vec::new();
     for (ago, note, r) in versions {
         let Some(item) = by_name.get(r.output) else {
