@@ -409,10 +409,22 @@ pub async fn add_version(
     item_id: &str,
     input: VersionInput,
 ) -> Result<Recipe> {
+    add_version_as_of(p, ctx, item_id, input, None).await
+}
+
+/// [`add_version`] as if saved on `as_of` (default today in the company's time zone): the
+/// demo history records each version on the day it took effect, as it would have been.
+pub(crate) async fn add_version_as_of(
+    p: &Platform,
+    ctx: &Ctx,
+    item_id: &str,
+    input: VersionInput,
+    as_of: Option<jiff::civil::Date>,
+) -> Result<Recipe> {
     let item = catalog::get_item(p, &ctx.actor, item_id).await?;
     let co = company(p, &ctx.actor, Some(&item.company_id)).await?;
     require_catalog(&ctx.actor, &co.id)?;
-    let today = crate::today_in(&co.timezone);
+    let today = as_of.unwrap_or_else(|| crate::today_in(&co.timezone));
     let today_s = today.to_string();
     let current = load_recipe(p, &item, &today_s).await?;
     let mut errors = Vec::new();

@@ -10,6 +10,8 @@ mod audit;
 mod contract;
 #[path = "api/counts.rs"]
 mod counts;
+#[path = "api/demo.rs"]
+mod demo;
 #[path = "api/envelope.rs"]
 mod envelope;
 #[path = "api/headers.rs"]

@@ -1,0 +1,163 @@
+//! The small demo (`boh serve --demo --demo-size small`, used by the browser and crash
+//! tests): suppliers with items and dated price histories, recipes whose explosion reaches
+//! stocked ingredients through sub-recipes and whose cost roll-up is complete and plausible,
+//! versions that changed part-way through the history, and a ledger the checker accepts.
+
+use serde_json::Value;
+
+use crate::common::TestApp;
+use crate::inventory::assert_ledger_consistent;
+
+both!(small_demo_has_suppliers_prices_and_costed_recipes);
+
+async fn item_id(app: &TestApp, token: &str, code: &str) -> String {
+    let r = app.get(&format!("/api/v1/items?q={code}"), token).await;
+    r.assert_status(200);
+    r.json()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["code"] == code)
+        .and_then(|i| i["id"].as_str())
+        .unwrap_or_else(|| panic!("no item {code}"))
+        .to_string()
+}
+
+async fn small_demo_has_suppliers_prices_and_costed_recipes(app: TestApp) {
+    boh_server::seed_modules(&app.platform, boh_inventory::demo::DemoSize::Small)
+        .await
+        .expect("seeding the small demo");
+    assert_ledger_consistent(&app).await;
+    let admin = app.login_token("admin").await;
+
+    // Forty suppliers, with contacts and delivery days; most sell something, at prices that
+    // changed over the half year.
+    let r = app.get("/api/v1/suppliers?limit=100", &admin).await;
+    r.assert_status(200);
+    let suppliers: Vec<Value> = r.json()["items"].as_array().expect("items").clone();
+    assert_eq!(suppliers.len(), 40, "demo suppliers");
+    let mut priced = 0;
+    let mut with_history = 0;
+    for s in &suppliers {
+        assert!(s["name_zh"].as_str().is_some_and(|n| !n.is_empty()));
+        assert!(s["contact_name"].as_str().is_some_and(|n| !n.is_empty()));
+        assert!(!s["delivery_days"].as_array().expect("days").is_empty());
+        let id = s["id"].as_str().expect("id");
+        let r = app
+            .get(&format!("/api/v1/suppliers/{id}/items"), &admin)
+            .await;
+        r.assert_status(200);
+        let j = r.json();
+        let items = j["items"]
+            .as_array()
+            .or(j.as_array())
+            .cloned()
+            .unwrap_or_default();
+        for it in &items {
+            assert!(
+                it["current_price"]["price_minor"]
+                    .as_i64()
+                    .is_some_and(|p| p > 0),
+                "{} of {} has a price today: {it}",
+                it["item_code"],
+                s["code"]
+            );
+            priced += 1;
+        }
+        if items.is_empty() {
+            continue;
+        }
+        let r = app
+            .get(&format!("/api/v1/suppliers/{id}/prices?limit=500"), &admin)
+            .await;
+        r.assert_status(200);
+        let j = r.json();
+        let prices = j["items"]
+            .as_array()
+            .or(j.as_array())
+            .cloned()
+            .unwrap_or_default();
+        if prices.len() > items.len() {
+            with_history += 1;
+        }
+    }
+    assert!(priced >= 40, "{priced} supplier items with a price");
+    assert!(
+        with_history >= 5,
+        "{with_history} suppliers with price changes"
+    );
+
+    // A burger: bun, patty, a house sauce made in the kitchen (a stocked prepared item);
+    // the bacon-and-egg burger takes a fried egg, made to order, so exploding it reaches eggs
+    // and oil. Costs are complete and a plausible share of the price.
+    let burger = item_id(&app, &admin, "MN0001").await;
+    let r = app
+        .get(
+            &format!("/api/v1/items/{burger}/recipe/cost?selling_price=3200"),
+            &admin,
+        )
+        .await;
+    r.assert_status(200);
+    let cost = r.json();
+    assert_eq!(cost["complete"], true, "{cost}");
+    let food_cost = cost["food_cost_bp"].as_i64().expect("food cost");
+    assert!(
+        (2_000..=4_000).contains(&food_cost),
+        "food cost {food_cost} bp"
+    );
+    assert!(
+        cost["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .any(|l| l["source"] == "recipe"),
+        "the house sauce costs what its recipe costs: {cost}"
+    );
+    let r = app
+        .get(&format!("/api/v1/items/{burger}/recipe"), &admin)
+        .await;
+    r.assert_status(200);
+    let recipe = r.json();
+    let versions = recipe["versions"].as_array().expect("versions");
+    assert_eq!(versions.len(), 2, "a portion change part-way: {recipe}");
+    assert_eq!(recipe["current_version_no"], 2);
+
+    let egg_burger = item_id(&app, &admin, "MN0005").await;
+    let r = app
+        .get(
+            &format!("/api/v1/items/{egg_burger}/recipe/explode?qty=10"),
+            &admin,
+        )
+        .await;
+    r.assert_status(200);
+    let comps = r.json()["components"]
+        .as_array()
+        .expect("components")
+        .clone();
+    let qty_of = |name: &str| {
+        comps
+            .iter()
+            .find(|c| c["item_name_en"] == name)
+            .and_then(|c| c["qty"].as_str())
+            .map(str::to_string)
+    };
+    assert_eq!(qty_of("Eggs").as_deref(), Some("0.55"), "{comps:?}");
+    assert_eq!(qty_of("Burger buns").as_deref(), Some("10"), "{comps:?}");
+    assert!(qty_of("Fried egg").is_none(), "made to order, exploded");
+
+    // Every menu item of the small demo has a complete cost.
+    let r = app.get("/api/v1/items?kind=menu&limit=100", &admin).await;
+    r.assert_status(200);
+    let menu: Vec<Value> = r.json()["items"].as_array().expect("items").clone();
+    assert!(menu.len() >= 8, "{} menu items", menu.len());
+    for m in &menu {
+        let id = m["id"].as_str().expect("id");
+        let r = app
+            .get(&format!("/api/v1/items/{id}/recipe/cost"), &admin)
+            .await;
+        r.assert_status(200);
+        let c = r.json();
+        assert_eq!(c["complete"], true, "{}: {c}", m["code"]);
+        assert!(c["unit_cost"].as_i64().is_some_and(|u| u > 0), "{c}");
+    }
+}
