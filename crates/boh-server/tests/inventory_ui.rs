@@ -230,6 +230,7 @@ async fn manager_walk(c: &Client, app: &TestApp, foreign_doc: &str, shots: &Shot
     shots.take(c, "count-entry-phone", 390).await?;
     set_viewport(c, 390, 860).await?;
     click(c, "#save-count").await?;
+    wait_url(c, "saved=1").await?;
     let flash = text(c, ".flash").await?;
     ensure!(flash.contains("已保存"), "saved, in Chinese: {flash}");
     let counts = app.get("/api/v1/counts?status=open", &token).await.json();

@@ -296,6 +296,7 @@ async fn admin_walk(
     shots.both(c, "suppliers").await?;
     fill(c, "form.filters input[name='q']", "fresh").await?;
     click(c, "form.filters button[type='submit']").await?;
+    wait_url(c, "q=fresh").await?;
     wait_css(c, "#suppliers-table").await?;
     let rows = c
         .find_all(Locator::Css("#suppliers-table tbody tr"))

@@ -149,6 +149,22 @@ pub async fn wait_css(c: &Client, css: &str) -> Result<Element> {
     }
 }
 
+/// Wait until the page's URL contains `part` (after a form submit or a link, so that what is
+/// read next is the new page and not the one still showing).
+pub async fn wait_url(c: &Client, part: &str) -> Result<()> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let url = c.current_url().await?;
+        if url.as_str().contains(part) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(anyhow!("the URL never contained {part:?}; it is {url}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub async fn text(c: &Client, css: &str) -> Result<String> {
     Ok(wait_css(c, css).await?.text().await?.trim().to_string())
 }
