@@ -3393,6 +3393,13 @@ fn plan_history(
                 let base = uses[idx] * if weekend { 13 } else { 10 };
                 base / 2 + rng.range(0, base)
             };
+            // Counted goods go out whole, and nothing goes out that is not there.
+            let q = if i.base_unit == "ea" {
+                q / MICRO * MICRO
+            } else {
+                q
+            };
+            let q = q.min(onhand[idx]);
             if q <= 0 {
                 continue;
             }
@@ -3417,7 +3424,15 @@ fn plan_history(
                 if i.storage_type == "ambient" || !rng.chance(6) {
                     continue;
                 }
-                let q = rng.range(1, 4) * MICRO / 4;
+                let q = if i.base_unit == "ea" {
+                    rng.range(1, 4) * MICRO
+                } else {
+                    rng.range(1, 4) * MICRO / 4
+                };
+                let q = q.min(onhand[idx]);
+                if q <= 0 {
+                    continue;
+                }
                 onhand[idx] -= q;
                 lines.push(PlannedLine {
                     idx,
