@@ -282,11 +282,7 @@ async fn list_imports(
     let (items, total) = import::list(&state.platform, &ctx.actor, limit, offset).await?;
     Ok(Json(ImportList {
         items,
-        page: PageInfo {
-            total,
-            limit,
-            offset,
-        },
+        page: PageInfo::new(total, limit, offset),
     }))
 }
 

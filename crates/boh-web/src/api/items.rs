@@ -105,11 +105,7 @@ async fn list_items(
     let (limit, offset) = boh_inventory::paging(f.limit, f.offset);
     Ok(Json(ItemList {
         items,
-        page: PageInfo {
-            total,
-            limit,
-            offset,
-        },
+        page: PageInfo::new(total, limit, offset),
     }))
 }
 

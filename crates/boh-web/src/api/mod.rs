@@ -222,6 +222,16 @@ pub struct PageInfo {
     pub offset: i64,
 }
 
+impl PageInfo {
+    pub fn new(total: i64, limit: i64, offset: i64) -> PageInfo {
+        PageInfo {
+            total,
+            limit,
+            offset,
+        }
+    }
+}
+
 /// A page of items.
 #[derive(Debug, Serialize)]
 pub struct List<T> {

@@ -45,11 +45,7 @@ async fn list_suppliers(
     let (limit, offset) = boh_inventory::paging(f.limit, f.offset);
     Ok(Json(SupplierList {
         items,
-        page: PageInfo {
-            total,
-            limit,
-            offset,
-        },
+        page: PageInfo::new(total, limit, offset),
     }))
 }
 
@@ -174,11 +170,7 @@ async fn list_supplier_prices(
     let (limit, offset) = boh_inventory::paging(f.limit, f.offset);
     Ok(Json(PriceList {
         items,
-        page: PageInfo {
-            total,
-            limit,
-            offset,
-        },
+        page: PageInfo::new(total, limit, offset),
     }))
 }
 

@@ -50,11 +50,7 @@ async fn list_stock(
     let (limit, offset) = boh_inventory::paging(f.limit, f.offset);
     Ok(Json(StockList {
         items,
-        page: PageInfo {
-            total,
-            limit,
-            offset,
-        },
+        page: PageInfo::new(total, limit, offset),
     }))
 }
 
@@ -128,11 +124,7 @@ async fn list_movements(
     let (limit, offset) = boh_inventory::paging(f.limit, f.offset);
     Ok(Json(MovementList {
         items,
-        page: PageInfo {
-            total,
-            limit,
-            offset,
-        },
+        page: PageInfo::new(total, limit, offset),
     }))
 }
 
@@ -154,11 +146,7 @@ async fn list_documents(
     let (limit, offset) = boh_inventory::paging(f.limit, f.offset);
     Ok(Json(DocList {
         items,
-        page: PageInfo {
-            total,
-            limit,
-            offset,
-        },
+        page: PageInfo::new(total, limit, offset),
     }))
 }
 

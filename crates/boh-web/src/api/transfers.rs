@@ -65,11 +65,7 @@ async fn list_transfers(
     let (limit, offset) = boh_inventory::paging(f.limit, f.offset);
     Ok(Json(TransferList {
         items,
-        page: PageInfo {
-            total,
-            limit,
-            offset,
-        },
+        page: PageInfo::new(total, limit, offset),
     }))
 }
 
@@ -229,11 +225,7 @@ async fn list_counts(
     let (limit, offset) = boh_inventory::paging(f.limit, f.offset);
     Ok(Json(CountList {
         items,
-        page: PageInfo {
-            total,
-            limit,
-            offset,
-        },
+        page: PageInfo::new(total, limit, offset),
     }))
 }
 
