@@ -194,6 +194,23 @@ fn count(n: usize) -> usize {
     n
 }
 
+/// The plan of a module's own bulk planner (`plan_items`, `plan_suppliers`), whose field
+/// errors join the importer's as row errors (`None` when it refused the rows).
+fn from_module<P>(
+    planned: Result<P>,
+    errors: &mut RowErrors,
+    column: impl Fn(&str) -> String,
+) -> Result<Option<P>> {
+    match planned {
+        Ok(plan) => Ok(Some(plan)),
+        Err(PlatformError::Validation(fields)) => {
+            push_prefixed(errors, fields, column);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Errors found in several passes, in row order.
 fn sorted(mut errors: RowErrors) -> RowErrors {
     errors.sort_by_row();
@@ -802,17 +819,10 @@ async fn plan_items(cx: &PlanCtx<'_>, table: &Table) -> Result<Plan> {
     let planned =
         catalog::plan_items(cx.platform, cx.actor, &co, &inputs, UpsertMode::Upsert).await;
     cx.progress(table.len());
-    let plan = match planned {
-        Ok(plan) => plan,
-        Err(PlatformError::Validation(fields)) => {
-            push_prefixed(&mut errors, fields, item_column);
-            return Ok(Plan::rejected(sorted(errors)));
-        }
-        Err(e) => return Err(e),
+    let plan = match from_module(planned, &mut errors, item_column)? {
+        Some(plan) if errors.is_empty() => plan,
+        _ => return Ok(Plan::rejected(sorted(errors))),
     };
-    if !errors.is_empty() {
-        return Ok(Plan::rejected(errors));
-    }
     Ok(Plan {
         errors,
         created: plan.inserts.len(),
@@ -1016,17 +1026,10 @@ async fn plan_suppliers(cx: &PlanCtx<'_>, table: &Table) -> Result<Plan> {
     }
     let planned = supplier::plan_suppliers(cx.platform, &co, &inputs, UpsertMode::Upsert).await;
     cx.progress(table.len());
-    let plan = match planned {
-        Ok(plan) => plan,
-        Err(PlatformError::Validation(fields)) => {
-            push_prefixed(&mut errors, fields, supplier_column);
-            return Ok(Plan::rejected(sorted(errors)));
-        }
-        Err(e) => return Err(e),
+    let plan = match from_module(planned, &mut errors, supplier_column)? {
+        Some(plan) if errors.is_empty() => plan,
+        _ => return Ok(Plan::rejected(sorted(errors))),
     };
-    if !errors.is_empty() {
-        return Ok(Plan::rejected(errors));
-    }
     Ok(Plan {
         errors,
         created: plan.inserts.len(),
