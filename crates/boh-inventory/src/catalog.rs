@@ -566,6 +566,21 @@ pub struct ItemFilter {
     pub offset: Option<i64>,
 }
 
+/// Active items per category id of the actor's company, in one query.
+pub async fn active_items_by_category(p: &Platform, actor: &Actor) -> Result<HashMap<String, i64>> {
+    let company = crate::company(p, actor, None).await?;
+    let rows = sqlx::query(
+        "SELECT category_id, COUNT(*) AS n FROM inv_items \
+         WHERE company_id = $1 AND active = 1 AND category_id IS NOT NULL GROUP BY category_id",
+    )
+    .bind(&company.id)
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("category_id")?, r.try_get("n")?)))
+        .collect()
+}
+
 /// A page of the company's items, sorted by code, with the total for paging.
 pub async fn list_items(p: &Platform, actor: &Actor, f: &ItemFilter) -> Result<(Vec<Item>, i64)> {
     let co = company(p, actor, f.company_id.as_deref()).await?;

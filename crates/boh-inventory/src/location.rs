@@ -45,6 +45,22 @@ pub async fn get_settings(
     })
 }
 
+/// The negative-stock policy of every location the actor may read that has one set (the
+/// others forbid), in one query.
+pub async fn negative_policies(p: &Platform, actor: &Actor) -> Result<HashMap<String, String>> {
+    let scope = actor.scope(perm::INVENTORY_READ);
+    let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT s.location_id, s.negative_policy FROM inv_location_settings s \
+         JOIN org_nodes n ON n.id = s.location_id WHERE {}",
+        scope.sql("n.path")
+    )))
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("location_id")?, r.try_get("negative_policy")?)))
+        .collect()
+}
+
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {

@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use boh_inventory::catalog::{self, Category, ItemFilter, NewCategory};
+use boh_inventory::catalog::{self, Category, NewCategory};
 use boh_inventory::location::{
     self, AreaInput, ItemLocationInput, PeriodLockInput, SettingsInput, StorageArea,
 };
@@ -65,15 +65,18 @@ async fn locations_page(
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
+    let policies = location::negative_policies(p, &ctx.actor)
+        .await
+        .unwrap_or_default();
     let mut rows = Vec::new();
     for n in nodes
         .into_iter()
         .filter(|n| ctx.actor.allows(perm::INVENTORY_READ, &n.path))
     {
-        let policy = location::get_settings(p, &ctx.actor, &n.id)
-            .await
-            .map(|s| s.negative_policy)
-            .unwrap_or_else(|_| "forbid".into());
+        let policy = policies
+            .get(&n.id)
+            .cloned()
+            .unwrap_or_else(|| "forbid".into());
         rows.push(SiteRow {
             name: n.name(&ui.locale).to_string(),
             kind_label: ui.t(&format!("kind.{}", n.kind)),
@@ -509,6 +512,9 @@ async fn categories_page(
         Err(e) => return error_page(e),
     };
     let by_id: HashMap<&str, &Category> = cats.iter().map(|c| (c.id.as_str(), c)).collect();
+    let counts = catalog::active_items_by_category(p, &ctx.actor)
+        .await
+        .unwrap_or_default();
     let mut rows = Vec::with_capacity(cats.len());
     for c in &cats {
         let mut depth = 0;
@@ -520,17 +526,7 @@ async fn categories_page(
                 break;
             }
         }
-        let (_, items) = catalog::list_items(
-            p,
-            &ctx.actor,
-            &ItemFilter {
-                category_id: Some(c.id.clone()),
-                limit: Some(1),
-                ..ItemFilter::default()
-            },
-        )
-        .await
-        .unwrap_or_default();
+        let items = counts.get(&c.id).copied().unwrap_or(0);
         rows.push(CategoryRow {
             name: c.name(&ui.locale).to_string(),
             cat: c.clone(),
