@@ -22,6 +22,8 @@ pub const INVENTORY_LOCATION: &str = "inventory.location.manage";
 pub const INVENTORY_CATALOG: &str = "inventory.catalog.manage";
 pub const INVENTORY_PERIOD: &str = "inventory.period.lock";
 pub const SALES_READ: &str = "sales.read";
+pub const SALES_INGEST: &str = "sales.ingest";
+pub const SALES_MAP: &str = "sales.mapping.manage";
 pub const FINANCE_READ: &str = "finance.read";
 pub const MAINTENANCE_WORK: &str = "maintenance.work_order.update";
 
@@ -88,6 +90,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     (INVENTORY_PERIOD, "Lock inventory periods", "锁定库存期间"),
     (SALES_READ, "View sales", "查看销售"),
+    (
+        SALES_INGEST,
+        "Send and re-import POS sales",
+        "上传和重新导入 POS 销售",
+    ),
+    (
+        SALES_MAP,
+        "Map POS codes to items",
+        "将 POS 编码映射到物料",
+    ),
     (FINANCE_READ, "View finance", "查看财务"),
     (
         MAINTENANCE_WORK,
