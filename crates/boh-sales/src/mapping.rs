@@ -65,7 +65,10 @@ pub async fn list_unmapped(
     let (limit, offset) = crate::paging(f.limit, f.offset);
     let status = f.status.clone().unwrap_or_else(|| "open".into());
     if !["open", "mapped", "all"].contains(&status.as_str()) {
-        return Err(PlatformError::invalid("status", "must be open, mapped or all"));
+        return Err(PlatformError::invalid(
+            "status",
+            "must be open, mapped or all",
+        ));
     }
     let scope = actor.scope(perm::SALES_READ).sql("b.store_path");
     let manager = actor.allows(perm::SALES_MAP, &boh_inventory::company_path(&company));
@@ -73,8 +76,8 @@ pub async fn list_unmapped(
         "SELECT u.company_id, u.source, u.pos_code, u.pos_name, u.status, u.item_id, u.first_seen_at, u.last_seen_at, \
          COALESCE(h.lines, 0) AS held_lines, COALESCE(h.qty, 0) AS held_qty, COALESCE(h.net, 0) AS held_net, \
          COALESCE(h.stores, 0) AS stores, COUNT(*) OVER () AS total \
-         FROM sales_unmapped u LEFT JOIN (SELECT s.source, s.pos_code, COUNT(*) AS lines, SUM(l.qty) AS qty, \
-           SUM(l.net) AS net, COUNT(DISTINCT b.store_id) AS stores \
+         FROM sales_unmapped u LEFT JOIN (SELECT s.source, s.pos_code, COUNT(*) AS lines, CAST(SUM(l.qty) AS BIGINT) AS qty, \
+           CAST(SUM(l.net) AS BIGINT) AS net, COUNT(DISTINCT b.store_id) AS stores \
            FROM sales_held s JOIN sales_lines l ON l.batch_id = s.batch_id AND l.line_no = s.line_no \
            JOIN sales_batches b ON b.id = s.batch_id WHERE s.company_id = $1 AND {scope} \
            GROUP BY s.source, s.pos_code) h ON h.source = u.source AND h.pos_code = u.pos_code \
@@ -365,7 +368,16 @@ pub async fn map_code(p: &Platform, ctx: &Ctx, input: &MappingInput) -> Result<M
             let store = stores.get(&h.store_id).ok_or(PlatformError::NotFound)?;
             if let Some(usage) = depletions.get(batch)
                 && let Some(doc) = ingest::post_depletion(
-                    tx, p, ctx, store, batch, &h.date, &items, usage,
+                    tx,
+                    p,
+                    ctx,
+                    ingest::Target {
+                        store,
+                        batch_id: batch,
+                        business_date: &h.date,
+                    },
+                    &items,
+                    usage,
                 )
                 .await?
             {

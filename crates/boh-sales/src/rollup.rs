@@ -179,7 +179,11 @@ impl Rollups {
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for ((s, d), a) in chunk {
-                let (company, path) = self.stores.get(&(s.clone(), d.clone())).cloned().unwrap_or_default();
+                let (company, path) = self
+                    .stores
+                    .get(&(s.clone(), d.clone()))
+                    .cloned()
+                    .unwrap_or_default();
                 q = q
                     .bind(s.clone())
                     .bind(d.clone())
@@ -310,11 +314,11 @@ fn recompute_sql(filter: &str) -> [(&'static str, String); 5] {
             "sales_rollup_day",
             format!(
                 "SELECT b.store_id, b.business_date, MIN(b.company_id) AS company_id, MIN(b.store_path) AS store_path, \
-                 SUM(CASE WHEN t.kind = 'sale' THEN 1 ELSE 0 END) AS tickets, \
-                 SUM(CASE WHEN t.kind = 'refund' THEN 1 ELSE 0 END) AS refund_tickets, \
-                 SUM(CASE WHEN t.kind = 'refund' THEN -t.net ELSE 0 END) AS refund_amount, \
-                 SUM(t.void_lines) AS void_lines, SUM(t.void_amount) AS void_amount, SUM(t.lines) AS lines, \
-                 SUM(t.gross) AS gross, SUM(t.discount) AS discount, SUM(t.tax) AS tax, SUM(t.net) AS net \
+                 CAST(SUM(CASE WHEN t.kind = 'sale' THEN 1 ELSE 0 END) AS BIGINT) AS tickets, \
+                 CAST(SUM(CASE WHEN t.kind = 'refund' THEN 1 ELSE 0 END) AS BIGINT) AS refund_tickets, \
+                 CAST(SUM(CASE WHEN t.kind = 'refund' THEN -t.net ELSE 0 END) AS BIGINT) AS refund_amount, \
+                 CAST(SUM(t.void_lines) AS BIGINT) AS void_lines, CAST(SUM(t.void_amount) AS BIGINT) AS void_amount, CAST(SUM(t.lines) AS BIGINT) AS lines, \
+                 CAST(SUM(t.gross) AS BIGINT) AS gross, CAST(SUM(t.discount) AS BIGINT) AS discount, CAST(SUM(t.tax) AS BIGINT) AS tax, CAST(SUM(t.net) AS BIGINT) AS net \
                  FROM sales_batches b JOIN sales_tickets t ON t.batch_id = b.id \
                  WHERE b.status = 'active' AND {filter} GROUP BY b.store_id, b.business_date"
             ),
@@ -322,8 +326,8 @@ fn recompute_sql(filter: &str) -> [(&'static str, String); 5] {
         (
             "sales_rollup_item",
             format!(
-                "SELECT b.store_id, b.business_date, l.item_id, SUM(l.qty) AS qty, SUM(l.gross) AS gross, \
-                 SUM(l.discount) AS discount, SUM(l.tax) AS tax, SUM(l.net) AS net, COUNT(*) AS lines \
+                "SELECT b.store_id, b.business_date, l.item_id, CAST(SUM(l.qty) AS BIGINT) AS qty, CAST(SUM(l.gross) AS BIGINT) AS gross, \
+                 CAST(SUM(l.discount) AS BIGINT) AS discount, CAST(SUM(l.tax) AS BIGINT) AS tax, CAST(SUM(l.net) AS BIGINT) AS net, COUNT(*) AS lines \
                  FROM sales_batches b JOIN sales_lines l ON l.batch_id = b.id \
                  WHERE b.status = 'active' AND l.voided = 0 AND l.item_id IS NOT NULL AND {filter} \
                  GROUP BY b.store_id, b.business_date, l.item_id"
@@ -332,15 +336,15 @@ fn recompute_sql(filter: &str) -> [(&'static str, String); 5] {
         (
             "sales_rollup_hour",
             format!(
-                "SELECT b.store_id, b.business_date, t.hour, SUM(CASE WHEN t.kind = 'sale' THEN 1 ELSE 0 END) AS tickets, \
-                 SUM(t.net) AS net FROM sales_batches b JOIN sales_tickets t ON t.batch_id = b.id \
+                "SELECT b.store_id, b.business_date, t.hour, CAST(SUM(CASE WHEN t.kind = 'sale' THEN 1 ELSE 0 END) AS BIGINT) AS tickets, \
+                 CAST(SUM(t.net) AS BIGINT) AS net FROM sales_batches b JOIN sales_tickets t ON t.batch_id = b.id \
                  WHERE b.status = 'active' AND {filter} GROUP BY b.store_id, b.business_date, t.hour"
             ),
         ),
         (
             "sales_rollup_tender",
             format!(
-                "SELECT b.store_id, b.business_date, x.tender, COUNT(*) AS payments, SUM(x.amount) AS amount \
+                "SELECT b.store_id, b.business_date, x.tender, COUNT(*) AS payments, CAST(SUM(x.amount) AS BIGINT) AS amount \
                  FROM sales_batches b JOIN sales_tenders x ON x.batch_id = b.id \
                  WHERE b.status = 'active' AND {filter} GROUP BY b.store_id, b.business_date, x.tender"
             ),
@@ -348,11 +352,11 @@ fn recompute_sql(filter: &str) -> [(&'static str, String); 5] {
         (
             "sales_rollup_cashier",
             format!(
-                "SELECT b.store_id, b.business_date, t.cashier, SUM(CASE WHEN t.kind = 'sale' THEN 1 ELSE 0 END) AS tickets, \
-                 SUM(CASE WHEN t.kind = 'refund' THEN 1 ELSE 0 END) AS refund_tickets, \
-                 SUM(CASE WHEN t.kind = 'refund' THEN -t.net ELSE 0 END) AS refund_amount, \
-                 SUM(t.void_lines) AS void_lines, SUM(t.void_amount) AS void_amount, SUM(t.lines) AS lines, \
-                 SUM(t.net) AS net FROM sales_batches b JOIN sales_tickets t ON t.batch_id = b.id \
+                "SELECT b.store_id, b.business_date, t.cashier, CAST(SUM(CASE WHEN t.kind = 'sale' THEN 1 ELSE 0 END) AS BIGINT) AS tickets, \
+                 CAST(SUM(CASE WHEN t.kind = 'refund' THEN 1 ELSE 0 END) AS BIGINT) AS refund_tickets, \
+                 CAST(SUM(CASE WHEN t.kind = 'refund' THEN -t.net ELSE 0 END) AS BIGINT) AS refund_amount, \
+                 CAST(SUM(t.void_lines) AS BIGINT) AS void_lines, CAST(SUM(t.void_amount) AS BIGINT) AS void_amount, CAST(SUM(t.lines) AS BIGINT) AS lines, \
+                 CAST(SUM(t.net) AS BIGINT) AS net FROM sales_batches b JOIN sales_tickets t ON t.batch_id = b.id \
                  WHERE b.status = 'active' AND {filter} GROUP BY b.store_id, b.business_date, t.cashier"
             ),
         ),
@@ -449,7 +453,9 @@ pub async fn check(p: &Platform) -> Result<CheckReport> {
             let w: std::collections::BTreeSet<&String> = want_set.iter().collect();
             let h: std::collections::BTreeSet<&String> = have_set.iter().collect();
             for x in w.difference(&h).take(10) {
-                report.problems.push(format!("{table}: missing or wrong, expected {x}"));
+                report
+                    .problems
+                    .push(format!("{table}: missing or wrong, expected {x}"));
             }
             for x in h.difference(&w).take(10) {
                 report.problems.push(format!("{table}: unexpected {x}"));
@@ -458,8 +464,8 @@ pub async fn check(p: &Platform) -> Result<CheckReport> {
     }
     let bad = sqlx::query(
         "SELECT COUNT(*) AS n FROM (SELECT u.doc_id FROM sales_usage u GROUP BY u.doc_id \
-         HAVING SUM(u.qty) <> -(SELECT COALESCE(SUM(m.qty), 0) FROM inv_movements m WHERE m.doc_id = u.doc_id) \
-         OR SUM(u.value) <> -(SELECT COALESCE(SUM(m.value), 0) FROM inv_movements m WHERE m.doc_id = u.doc_id)) x",
+         HAVING CAST(SUM(u.qty) AS BIGINT) <> -(SELECT COALESCE(CAST(SUM(m.qty) AS BIGINT), 0) FROM inv_movements m WHERE m.doc_id = u.doc_id) \
+         OR CAST(SUM(u.value) AS BIGINT) <> -(SELECT COALESCE(CAST(SUM(m.value) AS BIGINT), 0) FROM inv_movements m WHERE m.doc_id = u.doc_id)) x",
     )
     .fetch_one(p.db.pool())
     .await?;

@@ -52,6 +52,8 @@ struct Foreign {
     /// A supplier of another company and one of its items.
     other_supplier: String,
     other_supplier_item: String,
+    /// A POS sales batch of S002.
+    s002_batch: String,
 }
 
 impl Foreign {
@@ -74,6 +76,7 @@ impl Foreign {
             "job_id" => &self.job,
             "kind" => &self.kind,
             "import_id" => &self.import,
+            "batch_id" => &self.s002_batch,
             _ => return None,
         })
     }
@@ -553,6 +556,20 @@ async fn setup(app: &TestApp) -> Foreign {
         .await;
     r.assert_status(201);
     let s002_area = r.json()["id"].as_str().unwrap().to_string();
+    let day = boh_inventory::today_in("Asia/Shanghai").to_string();
+    let r = app
+        .post_json(
+            "/api/v1/sales/batches",
+            &admin,
+            json!({"store_id": s002, "source": "pos", "business_date": day, "batch_key": "walker",
+                "tickets": [{"ticket_no": "1", "closed_at": format!("{day}T12:00:00+08:00"),
+                    "lines": [{"pos_code": "WALK", "qty": "1", "gross": 100}],
+                    "tenders": [{"tender": "cash", "amount": 100}]}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let s002_batch = r.json()["id"].as_str().unwrap().to_string();
     let s003 = app.store_id("S003").await;
     let r = app
         .post_json(
@@ -578,6 +595,7 @@ async fn setup(app: &TestApp) -> Foreign {
         other_supplier,
         other_supplier_item,
         s002_doc,
+        s002_batch,
         s002_area,
         s002,
         r_north: app.node_id("R-NORTH").await,
