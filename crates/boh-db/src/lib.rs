@@ -47,6 +47,11 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     inline: Option<std::sync::Arc<inline::InlineReads>>,
+    /// SQLite: one write transaction of this process at a time. Writers wait here, without a
+    /// pool connection and without SQLite's sleeping busy handler, and start the moment the
+    /// previous one ends. Other processes on the same file still meet `BEGIN IMMEDIATE` and
+    /// the busy timeout, so correctness never depends on this gate.
+    write_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -132,10 +137,15 @@ impl Db {
             }
             Backend::Postgres => None,
         };
+        let write_gate = match backend {
+            Backend::Sqlite => Some(std::sync::Arc::new(tokio::sync::Semaphore::new(1))),
+            Backend::Postgres => None,
+        };
         Ok(Db {
             pool,
             backend,
             inline,
+            write_gate,
         })
     }
 
@@ -192,13 +202,26 @@ impl Db {
     /// retry budget sleep with backoff and answer [`Begin::Retry`]. Use through
     /// `boh_platform::tx!`, which loops over [`Db::begin_write`] and [`Db::end_write`].
     pub async fn begin_write(&self, attempt: u32) -> Result<WriteTx, Begin> {
+        let permit = match &self.write_gate {
+            Some(g) => Some(
+                g.clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Begin::Failed(sqlx::Error::PoolClosed))?,
+            ),
+            None => None,
+        };
         let begun = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         };
         match begun {
-            Ok(t) => Ok(t),
+            Ok(tx) => Ok(WriteTx {
+                tx,
+                _permit: permit,
+            }),
             Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                drop(permit);
                 backoff(attempt).await;
                 Err(Begin::Retry)
             }
@@ -217,17 +240,23 @@ impl Db {
     where
         E: From<sqlx::Error> + AsDbError,
     {
+        let WriteTx { tx, _permit } = tx;
         match result {
-            Ok(v) => match tx.commit().await {
-                Ok(()) => End::Done(Ok(v)),
-                Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
-                    backoff(attempt).await;
-                    End::Retry
+            Ok(v) => {
+                let committed = tx.commit().await;
+                drop(_permit);
+                match committed {
+                    Ok(()) => End::Done(Ok(v)),
+                    Err(e) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                        backoff(attempt).await;
+                        End::Retry
+                    }
+                    Err(e) => End::Done(Err(E::from(e))),
                 }
-                Err(e) => End::Done(Err(E::from(e))),
-            },
+            }
             Err(e) => {
                 let _ = tx.rollback().await;
+                drop(_permit);
                 match e.as_db_error() {
                     Some(se) if is_transient(se) && attempt < MAX_ATTEMPTS => {
                         backoff(attempt).await;
@@ -240,8 +269,24 @@ impl Db {
     }
 }
 
-/// An open write transaction.
-pub type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
+/// An open write transaction (with this process's SQLite write turn, released when it ends).
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
 
 /// Outcome of [`Db::begin_write`] when no transaction was opened.
 #[derive(Debug)]

@@ -972,7 +972,7 @@ pub async fn apply(p: &Platform, ctx: &Ctx, c: &mut Checked) -> Result<Ingested>
     });
     let held_count: i64 = held.values().map(|(_, v)| v.len() as i64).sum();
     let c = &*c;
-    let (batch, superseded) = tx!(p.db, tx, {
+    let batch = tx!(p.db, tx, {
         // The store-day row: created, or for a replacement moved to the next version. On
         // PostgreSQL the upsert also serialises writers of the same store-day.
         let bump = i64::from(c.mode == Mode::Replace);
@@ -1100,13 +1100,16 @@ pub async fn apply(p: &Platform, ctx: &Ctx, c: &mut Checked) -> Result<Ingested>
         if !superseded.is_empty() {
             events::emit(tx, "sales.day.replaced", Some(&c.store.path), &summary).await?;
         }
-        Ok((batch, superseded))
+        let done = Ingested {
+            batch,
+            replayed: false,
+            superseded,
+        };
+        // A request that carried an `Idempotency-Key` also records it with its answer.
+        boh_platform::idem::record_created(tx, ctx, &done).await?;
+        Ok(done)
     })?;
-    Ok(Ingested {
-        batch,
-        replayed: false,
-        superseded,
-    })
+    Ok(batch)
 }
 
 /// Mark batches superseded by `by`, reverse their stock documents and drop their held lines.

@@ -20,6 +20,9 @@
 //!   back and forth between two stores (request, ship, receive), with a conservation check;
 //!   `count`: a count of `--items` (5,000) items: start, enter every line, submit, post
 //!   (see [`crate::bench_inv`]).
+//! - `ingest`: POS sales batches of 1,000 lines from 4 clients with recipe depletion, stock
+//!   ledger and rollups, against raw multi-row inserts of the same lines (see
+//!   [`crate::bench_ingest`]).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -33,7 +36,7 @@ use hyper_util::rt::TokioExecutor;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// api-read, audit-write, stock-moves, stock-contention, count, import or valuation
+    /// api-read, audit-write, stock-moves, stock-contention, count, import, valuation or ingest
     pub name: String,
     /// Seconds per measured phase (default 10; stock-contention 30).
     #[arg(long)]
@@ -64,7 +67,7 @@ pub struct BenchArgs {
     /// Repetitions of each measured query; the median is reported (valuation).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
-    /// Item rows in the file (import).
+    /// Item rows in the file (import); lines per batch (ingest, default 1,000).
     #[arg(long, default_value_t = 100_000)]
     pub rows: usize,
 }
@@ -85,9 +88,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "count" => crate::bench_inv::count(args).await,
         "import" => crate::bench_import::import(args).await,
         "valuation" => crate::bench_valuation::valuation(args).await,
+        "ingest" => crate::bench_ingest::ingest(args).await,
         other => {
             anyhow::bail!(
-                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention, count, import or valuation"
+                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention, count, import, valuation or ingest"
             )
         }
     }

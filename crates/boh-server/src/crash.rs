@@ -189,9 +189,107 @@ impl WriteKind for StockWrites {
     }
 }
 
+/// `POST /api/v1/sales/batches`: a POS batch of 40 lines at S001 (menu items of the small
+/// demo, exploded through their recipes); present once means one batch with all its lines and
+/// tickets, one audit row, and its `sale` stock document with its usage rows. The rollup
+/// checker (`sales.rollups` in `boh check`) proves no batch was half applied.
+pub struct SalesWrites;
+
+impl WriteKind for SalesWrites {
+    fn name(&self) -> &'static str {
+        "sales batch"
+    }
+
+    fn plan(&self, env: &Env, n: u64) -> anyhow::Result<Planned> {
+        let key = format!("CRASH-SALES-{n}");
+        let date = boh_inventory::today_in("Asia/Shanghai").to_string();
+        let tickets: Vec<Value> = (0..10)
+            .map(|t| {
+                let lines: Vec<Value> = (0..4)
+                    .map(|j| {
+                        json!({"pos_code": format!("{}", 1001 + (n + t + j) % 3), "qty": "1",
+                            "gross": 1800, "tax": 102})
+                    })
+                    .collect();
+                json!({"ticket_no": format!("{n}-{t}"), "closed_at": format!("{date}T12:00:00+08:00"),
+                    "cashier": "crash", "lines": lines,
+                    "tenders": [{"tender": "wechat", "amount": 7200}]})
+            })
+            .collect();
+        Ok(Planned {
+            method: Method::POST,
+            path: "/api/v1/sales/batches".into(),
+            body: json!({"store_id": env.node("S001")?, "source": "crash", "business_date": date,
+                "batch_key": key, "tickets": tickets}),
+            marker: key,
+        })
+    }
+
+    fn count<'a>(&'a self, db: &'a Db, marker: &'a str) -> BoxFuture<'a, anyhow::Result<i64>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT id, doc_id FROM sales_batches WHERE batch_key = $1")
+                .bind(marker)
+                .fetch_all(db.pool())
+                .await?;
+            for r in &rows {
+                let id: String = r.try_get("id")?;
+                let doc: Option<String> = r.try_get("doc_id")?;
+                let n = |sql: &'static str, v: String| async move {
+                    let n: i64 = sqlx::query(sql)
+                        .bind(v)
+                        .fetch_one(db.pool())
+                        .await?
+                        .try_get("n")?;
+                    Ok::<i64, anyhow::Error>(n)
+                };
+                let lines = n(
+                    "SELECT COUNT(*) AS n FROM sales_lines WHERE batch_id = $1",
+                    id.clone(),
+                )
+                .await?;
+                let tickets = n(
+                    "SELECT COUNT(*) AS n FROM sales_tickets WHERE batch_id = $1",
+                    id.clone(),
+                )
+                .await?;
+                let audits = n(
+                    "SELECT COUNT(*) AS n FROM audit_log WHERE entity_id = $1 AND action = 'sales.batch.ingest'",
+                    id.clone(),
+                )
+                .await?;
+                let usage = n(
+                    "SELECT COUNT(*) AS n FROM sales_usage WHERE batch_id = $1",
+                    id.clone(),
+                )
+                .await?;
+                let moves = match doc {
+                    Some(d) => {
+                        n(
+                            "SELECT COUNT(*) AS n FROM inv_movements WHERE doc_id = $1",
+                            d,
+                        )
+                        .await?
+                    }
+                    None => 0,
+                };
+                if lines != 40 || tickets != 10 || audits != 1 || usage == 0 || moves == 0 {
+                    bail!(
+                        "batch {marker} ({id}) is partial: {lines} lines, {tickets} tickets, {audits} audit rows, {usage} usage rows, {moves} movements"
+                    );
+                }
+            }
+            Ok(rows.len() as i64)
+        })
+    }
+}
+
 /// The writes the crash test mixes. A business module adds its kinds here.
 pub fn write_kinds() -> Vec<Arc<dyn WriteKind>> {
-    vec![Arc::new(StoreWrites), Arc::new(StockWrites)]
+    vec![
+        Arc::new(StoreWrites),
+        Arc::new(StockWrites),
+        Arc::new(SalesWrites),
+    ]
 }
 
 /// How one round of the test is run.

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_import;
+pub mod bench_ingest;
 pub mod bench_inv;
 pub mod bench_stock;
 pub mod bench_valuation;

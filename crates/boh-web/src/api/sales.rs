@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use boh_platform::{PlatformError, idem};
 use boh_sales::ingest::{self, Batch, BatchFilter, BatchInput, Ingested};
 use boh_sales::mapping::{
     self, Mapped, Mapping, MappingFilter, MappingInput, Unmapped, UnmappedFilter,
@@ -14,7 +13,7 @@ use boh_sales::mapping::{
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::PageInfo;
+use super::{PageInfo, create};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiActor;
 use crate::state::AppState;
@@ -32,8 +31,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// sale lines, rollups, the recipe depletion of what was sold (one `sale` stock document)
 /// and held lines for POS codes nobody has mapped yet. `batch_key` (or the `Idempotency-Key`
 /// header) identifies the batch per store and source: the same key with the same payload
-/// answers the first result again (200, `replayed: true`); with another payload it is refused
-/// (422 `idempotency_key_reused`) and nothing is written. `mode: replace` replaces the
+/// answers the first result again (200, `replayed: true`; a request with an
+/// `Idempotency-Key` gets its stored first response, with `idempotent-replayed: true`); with
+/// another payload it is refused (422 `idempotency_key_reused`) and nothing is written. `mode: replace` replaces the
 /// store-day's batches from this source with this one (a corrected day, a new version).
 #[utoipa::path(post, path = "/api/v1/sales/batches", tag = "sales", request_body = BatchInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Used as the batch key when the body has none")),
@@ -43,24 +43,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 422, description = "Invalid batch (every problem named), or the key was used with another payload", body = crate::error::ErrorBody)))]
 async fn post_batch(
     State(state): State<AppState>,
-    ApiActor(mut ctx): ApiActor,
+    ApiActor(ctx): ApiActor,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // With an `Idempotency-Key` the platform's key handling answers retries with the stored
+    // response; the batch key (the header's key when the body has none) guards the batch.
+    if headers.contains_key("idempotency-key") {
+        return create(
+            &state,
+            &ctx,
+            &headers,
+            "/api/v1/sales/batches",
+            body,
+            async |input: BatchInput, ctx| ingest::ingest(&state.platform, &ctx, &input).await,
+        )
+        .await;
+    }
     let input: BatchInput = match crate::extract::parse_json(&headers, &body) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Some(raw) = headers.get("idempotency-key") {
-        match raw
-            .to_str()
-            .map_err(|_| PlatformError::invalid("Idempotency-Key", "must be printable ASCII"))
-            .and_then(|k| idem::IdemKey::new(k, "/api/v1/sales/batches", &body))
-        {
-            Ok(k) => ctx.idem = Some(k),
-            Err(e) => return ApiError(e).into_response(),
-        }
-    }
     match ingest::ingest(&state.platform, &ctx, &input).await {
         Ok(done) => {
             let status = if done.replayed {
