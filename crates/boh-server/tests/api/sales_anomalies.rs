@@ -145,6 +145,19 @@ async fn void_outliers_and_dead_days_are_flagged(app: TestApp) {
     app.get(&format!("/api/v1/sales/anomalies?node_id={s2}&{q}"), &m1)
         .await
         .assert_status(404);
+    // The page shows both flags with their reasons.
+    let session = app.session("admin").await;
+    let r = app
+        .request(hyper::Method::GET, &format!("/sales/anomalies?{q}"))
+        .cookie("boh_session", &session)
+        .send()
+        .await;
+    r.assert_status(200);
+    let html = r.text();
+    assert!(html.contains("id=\"anomaly-rates\""), "{html}");
+    assert!(html.contains("eve") && html.contains("28.57%") && html.contains("6.76%"));
+    assert!(html.contains("id=\"anomaly-days\""));
+    assert!(html.contains(&day(0)));
     // Bad parameters are named.
     let r = app
         .get("/api/v1/sales/anomalies?from=x&weeks=99&below_bp=0", &admin)

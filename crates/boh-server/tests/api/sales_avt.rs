@@ -283,6 +283,60 @@ async fn avt_with_counts_at_both_ends_is_exact(app: TestApp) {
     assert_eq!(row(&r, "DRINK")["variance_value"], 200);
     assert_eq!(r["rows"][0]["code"], "FOOD");
     assert_eq!(r["totals"]["variance_value"], 1_000);
+
+    // The page and its export, as the store manager.
+    let session = app.session("manager.s001").await;
+    let get = |path: String| {
+        let session = session.clone();
+        let app = &app;
+        async move {
+            let r = app
+                .request(hyper::Method::GET, &path)
+                .cookie("boh_session", &session)
+                .send()
+                .await;
+            r.assert_status(200);
+            r
+        }
+    };
+    let html = get(format!("/sales/avt?{q}")).await.text();
+    assert!(html.contains("id=\"avt-table\""), "{html}");
+    assert!(html.contains("<svg class=\"chart\""));
+    assert!(
+        html.contains("id=\"avt-total-variance\">+¥10.00<"),
+        "{html}"
+    );
+    assert!(html.contains("3.17%"));
+    assert!(!html.contains("id=\"avt-book\""));
+    let csv = get(format!("/sales/avt/export.csv?{q}")).await.text();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0]
+            .trim_start_matches('\u{feff}')
+            .starts_with("code,name_zh,name_en,base_unit,opening_qty"),
+        "{csv}"
+    );
+    assert!(lines[1].starts_with("BUN,"), "{csv}");
+    assert!(lines[1].contains(",4.00,1.27,0,0"), "{csv}");
+    assert_eq!(lines.len(), 4);
+    let x = get(format!("/sales/avt/export.xlsx?{q}")).await;
+    assert!(x.text().len() > 100);
+    // Another store's page is not found; the book warning shows without a closing count.
+    let mgr2 = app.session("manager.s002").await;
+    let r = app
+        .request(hyper::Method::GET, &format!("/sales/avt?{q}"))
+        .cookie("boh_session", &mgr2)
+        .send()
+        .await;
+    r.assert_status(404);
+    let html = get(format!(
+        "/sales/avt?store_id={s1}&from={}&to={}",
+        day(2),
+        day(1)
+    ))
+    .await
+    .text();
+    assert!(html.contains("id=\"avt-book\""), "{html}");
 }
 
 async fn avt_without_a_closing_count_uses_the_book(app: TestApp) {

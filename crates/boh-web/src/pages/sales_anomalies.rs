@@ -23,6 +23,13 @@ pub struct AnomalyQuery {
     pub from: String,
     #[serde(default)]
     pub to: String,
+    /// Tuning, by URL only (see [`AnomalyFilter`]).
+    pub k_tenths: Option<i64>,
+    pub min_excess_ppm: Option<i64>,
+    pub min_lines: Option<i64>,
+    pub min_tickets: Option<i64>,
+    pub weeks: Option<i64>,
+    pub below_bp: Option<i64>,
 }
 
 #[derive(askama::Template)]
@@ -129,7 +136,12 @@ pub async fn page(
         node_id: Some(q.node_id.clone()).filter(|s| !s.is_empty()),
         from: Some(q.from.clone()),
         to: Some(q.to.clone()),
-        ..Default::default()
+        k_tenths: q.k_tenths,
+        min_excess_ppm: q.min_excess_ppm,
+        min_lines: q.min_lines,
+        min_tickets: q.min_tickets,
+        weeks: q.weeks,
+        below_bp: q.below_bp,
     };
     let (report, errors) = match anomaly::report(&state.platform, &ctx.actor, &filter).await {
         Ok(r) => (Some(r), Vec::new()),
