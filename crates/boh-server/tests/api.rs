@@ -40,6 +40,10 @@ mod recipes;
 mod revocation;
 #[path = "api/sales.rs"]
 mod sales;
+#[path = "api/sales_anomalies.rs"]
+mod sales_anomalies;
+#[path = "api/sales_avt.rs"]
+mod sales_avt;
 #[path = "api/sessions.rs"]
 mod sessions;
 #[path = "api/suppliers.rs"]

@@ -30,6 +30,8 @@ pub mod org;
 pub mod purchasing;
 pub mod recipes;
 pub mod sales;
+pub mod sales_anomalies;
+pub mod sales_avt;
 pub mod stock;
 pub mod system;
 pub mod transfers;
@@ -74,6 +76,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(system::router())
         .merge(transfers::router())
         .merge(sales::router())
+        .merge(sales_avt::router())
+        .merge(sales_anomalies::router())
 }
 
 /// Final touches on the generated document.

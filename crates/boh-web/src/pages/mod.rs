@@ -23,6 +23,8 @@ pub mod inventory;
 pub mod inventory_settings;
 pub mod purchasing;
 pub mod recipes;
+pub mod sales_anomalies;
+pub mod sales_avt;
 pub mod stockops;
 pub mod stores;
 pub mod valuation;
@@ -73,6 +75,9 @@ pub fn router() -> Router<AppState> {
             get(valuation::export),
         ))
         .route("/inventory/valuation", get(valuation::page))
+        .route("/sales/avt", get(sales_avt::page))
+        .merge(crate::export::routes("/sales/avt", get(sales_avt::export)))
+        .route("/sales/anomalies", get(sales_anomalies::page))
         .merge(crate::export::routes(
             "/inventory/categories",
             get(inventory::export_categories),
@@ -309,6 +314,18 @@ pub async fn ui(
             href: "/production",
             label: t("nav.production"),
             active: active == "production",
+        });
+    }
+    if actor.has_anywhere(perm::SALES_READ) {
+        nav.push(NavItem {
+            href: "/sales/avt",
+            label: t("nav.sales_avt"),
+            active: active == "sales_avt",
+        });
+        nav.push(NavItem {
+            href: "/sales/anomalies",
+            label: t("nav.sales_anomalies"),
+            active: active == "sales_anomalies",
         });
     }
     let mut admin_nav = Vec::new();
