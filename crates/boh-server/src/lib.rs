@@ -83,28 +83,6 @@ pub fn job_registry() -> jobs::Registry {
             Ok(serde_json::json!({ "purged": n }))
         })
     });
-    r.register("sales.rollups", |p| {
-        Box::pin(async move {
-            let rep = boh_sales::rollup::check(&p).await?;
-            let summary = rep
-                .rows
-                .iter()
-                .map(|(t, n)| format!("{t} {n}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            Ok(if rep.problems.is_empty() {
-                boh_platform::check::Outcome::ok(format!(
-                    "rollups = recomputation from lines, usage = stock documents: {summary}"
-                ))
-            } else {
-                boh_platform::check::Outcome::failed(format!(
-                    "{summary}; {} problems: {}",
-                    rep.problems.len(),
-                    rep.problems.join("; ")
-                ))
-            })
-        })
-    });
     r
 }
 
@@ -136,6 +114,28 @@ pub async fn seed_modules(
 /// each business module's (a module adds its checkers here, next to its job handlers).
 pub fn check_registry() -> boh_platform::check::Registry {
     let mut r = boh_platform::check::Registry::platform();
+    r.register("sales.rollups", |p| {
+        Box::pin(async move {
+            let rep = boh_sales::rollup::check(&p).await?;
+            let summary = rep
+                .rows
+                .iter()
+                .map(|(t, n)| format!("{t} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Ok(if rep.problems.is_empty() {
+                boh_platform::check::Outcome::ok(format!(
+                    "rollups = recomputation from lines, usage = stock documents: {summary}"
+                ))
+            } else {
+                boh_platform::check::Outcome::failed(format!(
+                    "{summary}; {} problems: {}",
+                    rep.problems.len(),
+                    rep.problems.join("; ")
+                ))
+            })
+        })
+    });
     r.register("inventory.ledger", |p| {
         Box::pin(async move {
             let rep = boh_inventory::ledger::check(&p).await?;

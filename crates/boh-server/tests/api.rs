@@ -38,6 +38,8 @@ mod migrations;
 mod recipes;
 #[path = "api/revocation.rs"]
 mod revocation;
+#[path = "api/sales_dashboard.rs"]
+mod sales_dashboard;
 #[path = "api/sessions.rs"]
 mod sessions;
 #[path = "api/suppliers.rs"]

@@ -29,6 +29,7 @@ pub mod jobs;
 pub mod org;
 pub mod purchasing;
 pub mod recipes;
+pub mod sales_dashboard;
 pub mod stock;
 pub mod system;
 pub mod transfers;
@@ -72,6 +73,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(recipes::router())
         .merge(system::router())
         .merge(transfers::router())
+        .merge(sales_dashboard::router())
 }
 
 /// Final touches on the generated document.
