@@ -44,6 +44,8 @@ mod sales;
 mod sales_anomalies;
 #[path = "api/sales_avt.rs"]
 mod sales_avt;
+#[path = "api/sales_dashboard.rs"]
+mod sales_dashboard;
 #[path = "api/sessions.rs"]
 mod sessions;
 #[path = "api/suppliers.rs"]

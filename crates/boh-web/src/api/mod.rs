@@ -32,6 +32,7 @@ pub mod recipes;
 pub mod sales;
 pub mod sales_anomalies;
 pub mod sales_avt;
+pub mod sales_dashboard;
 pub mod stock;
 pub mod system;
 pub mod transfers;
@@ -78,6 +79,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sales::router())
         .merge(sales_avt::router())
         .merge(sales_anomalies::router())
+        .merge(sales_dashboard::router())
 }
 
 /// Final touches on the generated document.
