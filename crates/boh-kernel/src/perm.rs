@@ -95,11 +95,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "Send and re-import POS sales",
         "上传和重新导入 POS 销售",
     ),
-    (
-        SALES_MAP,
-        "Map POS codes to items",
-        "将 POS 编码映射到物料",
-    ),
+    (SALES_MAP, "Map POS codes to items", "将 POS 编码映射到物料"),
     (FINANCE_READ, "View finance", "查看财务"),
     (
         MAINTENANCE_WORK,

@@ -64,7 +64,19 @@ impl TicketKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Deserialize,
+    Serialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Tender {
     Cash,
@@ -477,9 +489,17 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
                 line_no,
                 pos_code: l.pos_code.trim().to_string(),
                 name: l.name.clone(),
-                qty: if voided { l.qty.micros() } else { sign * l.qty.micros() },
+                qty: if voided {
+                    l.qty.micros()
+                } else {
+                    sign * l.qty.micros()
+                },
                 gross: if voided { l.gross } else { sign * l.gross },
-                discount: if voided { l.discount } else { sign * l.discount },
+                discount: if voided {
+                    l.discount
+                } else {
+                    sign * l.discount
+                },
                 tax: if voided { l.tax } else { sign * l.tax },
                 net: if voided { net } else { sign * net },
                 voided,
@@ -567,7 +587,9 @@ pub async fn resolve_codes(
                WHERE company_id = $1 AND active = 1 AND code IN ({ph}) \
              ORDER BY rank DESC"
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(company_id).bind(source);
+        let mut q = sqlx::query(AssertSqlSafe(sql))
+            .bind(company_id)
+            .bind(source);
         for c in chunk {
             q = q.bind(c);
         }
@@ -765,7 +787,10 @@ async fn reverse_batches(
     for (doc_id, (date, movements)) in by_doc {
         let mut lines = Vec::new();
         for (i, (mid, item_id, lot, qty, value)) in movements.into_iter().enumerate() {
-            let item = items.get(&item_id).cloned().ok_or(PlatformError::NotFound)?;
+            let item = items
+                .get(&item_id)
+                .cloned()
+                .ok_or(PlatformError::NotFound)?;
             lines.push(PostLine {
                 item,
                 lot: if lot.is_empty() {
@@ -1273,7 +1298,8 @@ pub async fn list_batches(
 ) -> Result<(Vec<Batch>, i64)> {
     let (limit, offset) = crate::paging(f.limit, f.offset);
     let scope = actor.scope(perm::SALES_READ).sql("store_path");
-    let mut sql = format!("SELECT {BATCH_COLS}, COUNT(*) OVER () AS total FROM sales_batches WHERE {scope}");
+    let mut sql =
+        format!("SELECT {BATCH_COLS}, COUNT(*) OVER () AS total FROM sales_batches WHERE {scope}");
     let mut binds: Vec<String> = Vec::new();
     let mut errors = Vec::new();
     if let Some(s) = f.store_id.as_ref().filter(|s| !s.is_empty()) {
@@ -1282,7 +1308,10 @@ pub async fn list_batches(
     }
     if let Some(d) = f.business_date.as_ref().filter(|s| !s.is_empty()) {
         if d.parse::<jiff::civil::Date>().is_err() {
-            errors.push(FieldError::new("business_date", "must be a date as YYYY-MM-DD"));
+            errors.push(FieldError::new(
+                "business_date",
+                "must be a date as YYYY-MM-DD",
+            ));
         }
         binds.push(d.clone());
         sql.push_str(&format!(" AND business_date = ${}", binds.len()));

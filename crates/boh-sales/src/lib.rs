@@ -26,6 +26,7 @@
 pub mod anomaly;
 pub mod avt;
 pub mod dashboard;
+pub mod demo;
 pub mod ingest;
 pub mod mapping;
 pub mod rollup;
@@ -49,8 +50,8 @@ pub async fn store(p: &Platform, actor: &Actor, perm: &'static str, id: &str) ->
         return Err(PlatformError::NotFound);
     }
     let node = org::fetch(p, id).await?.ok_or(PlatformError::NotFound)?;
-    let visible = actor.allows(boh_kernel::perm::SALES_READ, &node.path)
-        || actor.allows(perm, &node.path);
+    let visible =
+        actor.allows(boh_kernel::perm::SALES_READ, &node.path) || actor.allows(perm, &node.path);
     if !visible || !node.is_site() {
         return Err(PlatformError::NotFound);
     }

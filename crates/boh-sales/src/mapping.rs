@@ -65,7 +65,10 @@ pub async fn list_unmapped(
     let (limit, offset) = crate::paging(f.limit, f.offset);
     let status = f.status.clone().unwrap_or_else(|| "open".into());
     if !["open", "mapped", "all"].contains(&status.as_str()) {
-        return Err(PlatformError::invalid("status", "must be open, mapped or all"));
+        return Err(PlatformError::invalid(
+            "status",
+            "must be open, mapped or all",
+        ));
     }
     let scope = actor.scope(perm::SALES_READ).sql("b.store_path");
     let manager = actor.allows(perm::SALES_MAP, &boh_inventory::company_path(&company));
@@ -364,10 +367,8 @@ pub async fn map_code(p: &Platform, ctx: &Ctx, input: &MappingInput) -> Result<M
                 .await?;
             let store = stores.get(&h.store_id).ok_or(PlatformError::NotFound)?;
             if let Some(usage) = depletions.get(batch)
-                && let Some(doc) = ingest::post_depletion(
-                    tx, p, ctx, store, batch, &h.date, &items, usage,
-                )
-                .await?
+                && let Some(doc) =
+                    ingest::post_depletion(tx, p, ctx, store, batch, &h.date, &items, usage).await?
             {
                 documents.push(doc);
             }

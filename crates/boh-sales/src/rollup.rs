@@ -179,7 +179,11 @@ impl Rollups {
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for ((s, d), a) in chunk {
-                let (company, path) = self.stores.get(&(s.clone(), d.clone())).cloned().unwrap_or_default();
+                let (company, path) = self
+                    .stores
+                    .get(&(s.clone(), d.clone()))
+                    .cloned()
+                    .unwrap_or_default();
                 q = q
                     .bind(s.clone())
                     .bind(d.clone())
@@ -449,7 +453,9 @@ pub async fn check(p: &Platform) -> Result<CheckReport> {
             let w: std::collections::BTreeSet<&String> = want_set.iter().collect();
             let h: std::collections::BTreeSet<&String> = have_set.iter().collect();
             for x in w.difference(&h).take(10) {
-                report.problems.push(format!("{table}: missing or wrong, expected {x}"));
+                report
+                    .problems
+                    .push(format!("{table}: missing or wrong, expected {x}"));
             }
             for x in h.difference(&w).take(10) {
                 report.problems.push(format!("{table}: unexpected {x}"));

@@ -83,28 +83,6 @@ pub fn job_registry() -> jobs::Registry {
             Ok(serde_json::json!({ "purged": n }))
         })
     });
-    r.register("sales.rollups", |p| {
-        Box::pin(async move {
-            let rep = boh_sales::rollup::check(&p).await?;
-            let summary = rep
-                .rows
-                .iter()
-                .map(|(t, n)| format!("{t} {n}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            Ok(if rep.problems.is_empty() {
-                boh_platform::check::Outcome::ok(format!(
-                    "rollups = recomputation from lines, usage = stock documents: {summary}"
-                ))
-            } else {
-                boh_platform::check::Outcome::failed(format!(
-                    "{summary}; {} problems: {}",
-                    rep.problems.len(),
-                    rep.problems.join("; ")
-                ))
-            })
-        })
-    });
     r
 }
 
@@ -129,6 +107,16 @@ pub async fn seed_modules(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "demo inventory seeded"
     );
+    let started = std::time::Instant::now();
+    let sales = boh_sales::demo::seed(platform, &sites, size).await?;
+    tracing::info!(
+        batches = sales.batches,
+        tickets = sales.tickets,
+        lines = sales.lines,
+        held = sales.held,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo sales seeded"
+    );
     Ok(())
 }
 
@@ -145,6 +133,28 @@ pub fn check_registry() -> boh_platform::check::Registry {
             );
             Ok(if rep.problems.is_empty() {
                 boh_platform::check::Outcome::ok(format!("on hand = sum of movements: {summary}"))
+            } else {
+                boh_platform::check::Outcome::failed(format!(
+                    "{summary}; {} problems: {}",
+                    rep.problems.len(),
+                    rep.problems.join("; ")
+                ))
+            })
+        })
+    });
+    r.register("sales.rollups", |p| {
+        Box::pin(async move {
+            let rep = boh_sales::rollup::check(&p).await?;
+            let summary = rep
+                .rows
+                .iter()
+                .map(|(t, n)| format!("{t} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Ok(if rep.problems.is_empty() {
+                boh_platform::check::Outcome::ok(format!(
+                    "rollups = recomputation from lines, usage = stock documents: {summary}"
+                ))
             } else {
                 boh_platform::check::Outcome::failed(format!(
                     "{summary}; {} problems: {}",

@@ -1,7 +1,7 @@
 //! File uploads: request bodies read within an explicit limit, and `multipart/form-data`
 //! parsed from the (bounded) body.
 //!
-//! Upload routes (`POST /api/v1/importers/{kind}/imports`, `POST /imports`) get the larger limit
+//! Upload routes (`POST /api/v1/importers/{kind}/imports`, `POST /imports`, `POST /sales/import`) get the larger limit
 //! [`crate::WebSettings::max_upload_bytes`] from [`crate::middleware`]'s body limit, which
 //! refuses a too-large `Content-Length` before reading anything and stops a streamed body at
 //! the limit; every other route keeps `max_body_bytes`.
@@ -14,7 +14,9 @@ use crate::error::envelope;
 
 /// Paths whose POST bodies may be as large as an upload.
 pub fn is_upload(path: &str) -> bool {
-    (path.starts_with("/api/v1/importers/") && path.ends_with("/imports")) || path == "/imports"
+    (path.starts_with("/api/v1/importers/") && path.ends_with("/imports"))
+        || path == "/imports"
+        || path == "/sales/import"
 }
 
 /// The whole body, at most `limit` bytes; 413 in the error envelope beyond.

@@ -23,6 +23,8 @@ pub mod inventory;
 pub mod inventory_settings;
 pub mod purchasing;
 pub mod recipes;
+pub mod sales_csv;
+pub mod sales_ops;
 pub mod stockops;
 pub mod stores;
 pub mod valuation;
@@ -153,6 +155,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(admin::router())
+        .merge(sales_ops::routes())
         .layer(axum::middleware::from_fn(localize_errors))
 }
 
@@ -309,6 +312,27 @@ pub async fn ui(
             href: "/production",
             label: t("nav.production"),
             active: active == "production",
+        });
+    }
+    if actor.has_anywhere(perm::SALES_READ) {
+        nav.push(NavItem {
+            href: "/sales/batches",
+            label: t("nav.sales_batches"),
+            active: active == "sales_batches",
+        });
+    }
+    if actor.has_anywhere(perm::SALES_INGEST) {
+        nav.push(NavItem {
+            href: "/sales/import",
+            label: t("nav.sales_import"),
+            active: active == "sales_import",
+        });
+    }
+    if actor.has_anywhere(perm::SALES_READ) || actor.has_anywhere(perm::SALES_MAP) {
+        nav.push(NavItem {
+            href: "/sales/unmapped",
+            label: t("nav.sales_unmapped"),
+            active: active == "sales_unmapped" || active == "sales_mappings",
         });
     }
     let mut admin_nav = Vec::new();
