@@ -26,6 +26,7 @@
 pub mod anomaly;
 pub mod avt;
 pub mod dashboard;
+pub mod demo;
 pub mod ingest;
 pub mod mapping;
 pub mod rollup;

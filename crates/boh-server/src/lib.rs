@@ -108,6 +108,16 @@ pub async fn seed_modules(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "demo inventory seeded"
     );
+    let started = std::time::Instant::now();
+    let sales = boh_sales::demo::seed(platform, &sites, size).await?;
+    tracing::info!(
+        batches = sales.batches,
+        tickets = sales.tickets,
+        lines = sales.lines,
+        held = sales.held,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo sales seeded"
+    );
     Ok(())
 }
 

@@ -25,6 +25,8 @@ pub mod purchasing;
 pub mod recipes;
 pub mod sales_anomalies;
 pub mod sales_avt;
+pub mod sales_csv;
+pub mod sales_ops;
 pub mod stockops;
 pub mod stores;
 pub mod valuation;
@@ -158,6 +160,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(admin::router())
+        .merge(sales_ops::routes())
         .layer(axum::middleware::from_fn(localize_errors))
 }
 
@@ -318,6 +321,11 @@ pub async fn ui(
     }
     if actor.has_anywhere(perm::SALES_READ) {
         nav.push(NavItem {
+            href: "/sales/batches",
+            label: t("nav.sales_batches"),
+            active: active == "sales_batches",
+        });
+        nav.push(NavItem {
             href: "/sales/avt",
             label: t("nav.sales_avt"),
             active: active == "sales_avt",
@@ -326,6 +334,20 @@ pub async fn ui(
             href: "/sales/anomalies",
             label: t("nav.sales_anomalies"),
             active: active == "sales_anomalies",
+        });
+    }
+    if actor.has_anywhere(perm::SALES_INGEST) {
+        nav.push(NavItem {
+            href: "/sales/import",
+            label: t("nav.sales_import"),
+            active: active == "sales_import",
+        });
+    }
+    if actor.has_anywhere(perm::SALES_READ) || actor.has_anywhere(perm::SALES_MAP) {
+        nav.push(NavItem {
+            href: "/sales/unmapped",
+            label: t("nav.sales_unmapped"),
+            active: active == "sales_unmapped" || active == "sales_mappings",
         });
     }
     let mut admin_nav = Vec::new();
