@@ -141,7 +141,7 @@ fn pick<T>(rng: &mut Rng, items: &[T], weight: impl Fn(&T) -> u64) -> usize {
 /// week (tests).
 pub async fn seed(p: &Platform, stores: &[OrgNode], size: DemoSize) -> Result<Seeded> {
     let (days, base_tickets, codes): (i64, i64, Option<&[&str]>) = match size {
-        DemoSize::Full => (730, 40, None),
+        DemoSize::Full => (730, 16, None),
         DemoSize::Small => (7, 25, Some(&["S001", "S002"])),
     };
     let stores: Vec<&OrgNode> = stores
