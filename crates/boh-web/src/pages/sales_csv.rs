@@ -272,7 +272,7 @@ fn money(s: &str) -> Result<i64, ()> {
     if s.is_empty() {
         return Ok(0);
     }
-    let t = s.replace(',', "").replace('¥', "");
+    let t = s.replace([',', '¥'], "");
     boh_kernel::qty::parse_money(t.trim()).map_err(|_| ())
 }
 
