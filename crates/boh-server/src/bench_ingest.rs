@@ -58,7 +58,11 @@ fn batch_body(
             let idx = (seed * 31 + t * 7 + j * 13) % codes.len();
             let q = 1 + ((seed + t + j) % 3) as i64;
             let gross = 1200 * q;
-            let discount = if j == 0 && t.is_multiple_of(5) { 100 } else { 0 };
+            let discount = if j == 0 && t.is_multiple_of(5) {
+                100
+            } else {
+                0
+            };
             let void = (n + j) % 40 == 39 && !refund;
             if !void {
                 paid += gross - discount;

@@ -16,14 +16,15 @@ both!(scope_of_store_and_region_managers);
 const DAY: &str = "2026-11-18";
 const LY_DAY: &str = "2025-11-19";
 
-/// Ingests one batch: tickets of (hour, [(code, qty, gross, discount)], [(tender, amount)]).
-async fn ingest_day(
-    app: &TestApp,
-    store: &str,
-    date: &str,
-    key: &str,
-    tickets: &[(u32, &[(&str, &str, i64, i64)], &[(&str, i64)])],
-) {
+/// A ticket: (hour, [(code, qty, gross, discount)], [(tender, amount)]).
+type TicketSpec<'a> = (
+    u32,
+    &'a [(&'a str, &'a str, i64, i64)],
+    &'a [(&'a str, i64)],
+);
+
+/// Ingests one batch of tickets.
+async fn ingest_day(app: &TestApp, store: &str, date: &str, key: &str, tickets: &[TicketSpec<'_>]) {
     let tickets: Vec<Value> = tickets
         .iter()
         .enumerate()
