@@ -215,10 +215,7 @@ fn parse_day(
     v: Option<&str>,
 ) -> Option<jiff::civil::Date> {
     match v.map(str::trim).filter(|s| !s.is_empty()) {
-        None => {
-            errors.push(FieldError::new(field, "is required (YYYY-MM-DD)"));
-            None
-        }
+        None => None,
         Some(s) => match s.parse::<jiff::civil::Date>() {
             Ok(d) if d >= jiff::civil::date(2000, 1, 2) => Some(d),
             Ok(_) => {
@@ -239,8 +236,16 @@ pub fn period(
     to: Option<&str>,
 ) -> Result<(jiff::civil::Date, jiff::civil::Date)> {
     let mut errors = Vec::new();
-    let f = parse_day(&mut errors, "from", from);
-    let t = parse_day(&mut errors, "to", to);
+    let given_to = to.is_some_and(|s| !s.trim().is_empty());
+    let given_from = from.is_some_and(|s| !s.trim().is_empty());
+    // Defaults: up to today (UTC), the 28 days ending there.
+    let t = parse_day(&mut errors, "to", to)
+        .or_else(|| (!given_to).then(|| boh_inventory::today_in("UTC")));
+    let f = parse_day(&mut errors, "from", from).or_else(|| {
+        (!given_from)
+            .then(|| t.and_then(|t| t.checked_sub(jiff::Span::new().days(27)).ok()))
+            .flatten()
+    });
     if let (Some(f), Some(t)) = (f, t) {
         if t < f {
             errors.push(FieldError::new("to", "must not be before from"));
@@ -254,7 +259,13 @@ pub fn period(
     if !errors.is_empty() {
         return Err(PlatformError::Validation(errors));
     }
-    Ok((f.unwrap(), t.unwrap()))
+    match (f, t) {
+        (Some(f), Some(t)) => Ok((f, t)),
+        _ => Err(PlatformError::invalid(
+            "from",
+            "must be a date as YYYY-MM-DD",
+        )),
+    }
 }
 
 /// Whole days from `a` to `b`.
@@ -293,9 +304,16 @@ pub async fn report(p: &Platform, actor: &Actor, f: &AvtFilter) -> Result<Avt> {
     if !GROUPS.contains(&group) {
         errors.push(FieldError::new("group", "must be item or category"));
     }
-    let store_id = f.store_id.as_deref().unwrap_or("").trim().to_string();
+    let mut store_id = f.store_id.as_deref().unwrap_or("").trim().to_string();
     if store_id.is_empty() {
-        errors.push(FieldError::new("store_id", "is required"));
+        // The actor's own store when their scope is one store.
+        match crate::dashboard::home_node(p, actor).await {
+            Ok(n) if n.is_site() => store_id = n.id,
+            _ => errors.push(FieldError::new(
+                "store_id",
+                "is required (your scope holds several stores)",
+            )),
+        }
     }
     let per = period(f.from.as_deref(), f.to.as_deref());
     if let Err(PlatformError::Validation(e)) = &per {

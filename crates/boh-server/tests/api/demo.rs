@@ -214,20 +214,16 @@ async fn small_demo_has_pos_history_with_held_codes(app: TestApp) {
         .scalar_i64("SELECT COUNT(DISTINCT tender) FROM sales_tenders")
         .await;
     assert!(tenders >= 5, "{tenders} tenders");
-    // `rollup::check` reads SUM()s, which PostgreSQL answers as NUMERIC and the Any driver
-    // cannot decode yet: compare on SQLite until the checker casts them.
-    if app.backend == crate::common::Backend::Sqlite {
-        let rep = boh_sales::rollup::check(&app.platform)
-            .await
-            .expect("check");
-        assert!(rep.problems.is_empty(), "{:?}", rep.problems);
-        assert_eq!(
-            rep.rows["sales_rollup_day"] as i64,
-            2 * days,
-            "{:?}",
-            rep.rows
-        );
-    }
+    let rep = boh_sales::rollup::check(&app.platform)
+        .await
+        .expect("check");
+    assert!(rep.problems.is_empty(), "{:?}", rep.problems);
+    assert_eq!(
+        rep.rows["sales_rollup_day"] as i64,
+        2 * days,
+        "{:?}",
+        rep.rows
+    );
     let day_rows = app.count("sales_rollup_day").await;
     assert_eq!(day_rows, 2 * days, "one day rollup per store-day");
     let net = app

@@ -397,7 +397,7 @@ async fn avt_validation_and_scope(app: TestApp) {
     r.assert_status(422);
     let mut fields = r.error_fields();
     fields.sort();
-    assert_eq!(fields, vec!["from", "group", "to"], "{}", r.text());
+    assert_eq!(fields, vec!["group", "to"], "{}", r.text());
     let r = app
         .get(
             &format!(

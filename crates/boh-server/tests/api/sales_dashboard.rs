@@ -347,3 +347,62 @@ async fn scope_of_store_and_region_managers(app: TestApp) {
         .await;
     r.assert_status(200);
 }
+
+both!(pages_show_the_same_figures_and_drill_down);
+
+async fn pages_show_the_same_figures_and_drill_down(app: TestApp) {
+    let (burger, s1, s11) = seed(&app).await;
+    let get = |session: String, path: String| {
+        let app = &app;
+        async move {
+            app.request(hyper::Method::GET, &path)
+                .cookie("boh_session", &session)
+                .send()
+                .await
+        }
+    };
+    let admin = app.session("admin").await;
+    // /sales opens the top of the actor's scope.
+    let r = get(admin.clone(), "/sales".into()).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let company = r.header("location").expect("a redirect");
+    let html = get(admin.clone(), format!("{company}?date={DAY}")).await;
+    html.assert_status(200);
+    let text = html.text();
+    // Today: 28 + 20 + 50 yuan; last year 20; the breakdown links to the regions.
+    assert!(text.contains("id=\"dash-net-today\">¥98.00<"), "{text}");
+    assert!(text.contains("¥20.00"), "{text}");
+    assert!(text.contains("<svg"), "a chart");
+    let east = app.node_id("R-EAST").await;
+    assert!(
+        text.contains(&format!("/sales/nodes/{east}?date={DAY}")),
+        "{text}"
+    );
+    // Drill down: the store, then the item.
+    let store = get(admin.clone(), format!("/sales/nodes/{s1}?date={DAY}")).await;
+    store.assert_status(200);
+    let st = store.text();
+    assert!(st.contains("id=\"dash-net-today\">¥48.00<"), "{st}");
+    assert!(
+        st.contains(&format!("/sales/nodes/{s1}/items/{burger}")),
+        "{st}"
+    );
+    let item = get(
+        admin.clone(),
+        format!("/sales/nodes/{s1}/items/{burger}?from=2026-11-01&to={DAY}"),
+    )
+    .await;
+    item.assert_status(200);
+    assert!(
+        item.text().contains("id=\"item-net\">¥43.00<"),
+        "{}",
+        item.text()
+    );
+    // A store manager: another store's page is not found.
+    let mgr = app.session("manager.s001").await;
+    get(mgr.clone(), format!("/sales/nodes/{s1}?date={DAY}"))
+        .await
+        .assert_status(200);
+    let r = get(mgr, format!("/sales/nodes/{s11}?date={DAY}")).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+}

@@ -26,6 +26,7 @@ pub mod recipes;
 pub mod sales_anomalies;
 pub mod sales_avt;
 pub mod sales_csv;
+pub mod sales_dashboard;
 pub mod sales_ops;
 pub mod stockops;
 pub mod stores;
@@ -77,6 +78,12 @@ pub fn router() -> Router<AppState> {
             get(valuation::export),
         ))
         .route("/inventory/valuation", get(valuation::page))
+        .route("/sales", get(sales_dashboard::home))
+        .route("/sales/nodes/{id}", get(sales_dashboard::node_page))
+        .route(
+            "/sales/nodes/{id}/items/{item_id}",
+            get(sales_dashboard::item_page),
+        )
         .route("/sales/avt", get(sales_avt::page))
         .merge(crate::export::routes("/sales/avt", get(sales_avt::export)))
         .route("/sales/anomalies", get(sales_anomalies::page))
@@ -320,6 +327,11 @@ pub async fn ui(
         });
     }
     if actor.has_anywhere(perm::SALES_READ) {
+        nav.push(NavItem {
+            href: "/sales",
+            label: t("nav.sales_dashboard"),
+            active: active == "sales_dashboard",
+        });
         nav.push(NavItem {
             href: "/sales/batches",
             label: t("nav.sales_batches"),
