@@ -63,8 +63,13 @@ impl DashboardPage {
     fn change(&self, bp: &Option<i64>) -> String {
         change_text(*bp)
     }
-    fn up(&self, bp: &Option<i64>) -> bool {
-        bp.is_some_and(|b| b >= 0)
+    /// `good`, `bad` or nothing (no last year to compare with).
+    fn tone(&self, bp: &Option<i64>) -> &'static str {
+        match bp {
+            Some(b) if *b >= 0 => "good",
+            Some(_) => "bad",
+            None => "",
+        }
     }
     fn name(&self, n: &NodeRef) -> String {
         n.name(&self.ui.locale).to_string()
