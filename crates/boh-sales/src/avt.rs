@@ -214,8 +214,12 @@ fn parse_day(
     field: &str,
     v: Option<&str>,
 ) -> Option<jiff::civil::Date> {
-    match v.map(str::trim).filter(|s| !s.is_empty()) {
+    match v.map(str::trim) {
         None => None,
+        Some("") => {
+            errors.push(FieldError::new(field, "must be a date as YYYY-MM-DD"));
+            None
+        }
         Some(s) => match s.parse::<jiff::civil::Date>() {
             Ok(d) if d >= jiff::civil::date(2000, 1, 2) => Some(d),
             Ok(_) => {
@@ -236,8 +240,8 @@ pub fn period(
     to: Option<&str>,
 ) -> Result<(jiff::civil::Date, jiff::civil::Date)> {
     let mut errors = Vec::new();
-    let given_to = to.is_some_and(|s| !s.trim().is_empty());
-    let given_from = from.is_some_and(|s| !s.trim().is_empty());
+    let given_to = to.is_some();
+    let given_from = from.is_some();
     // Defaults: up to today (UTC), the 28 days ending there.
     let t = parse_day(&mut errors, "to", to)
         .or_else(|| (!given_to).then(|| boh_inventory::today_in("UTC")));

@@ -1313,6 +1313,7 @@ pub async fn list_batches(
     actor: &boh_kernel::Actor,
     f: &BatchFilter,
 ) -> Result<(Vec<Batch>, i64)> {
+    crate::check_paging(f.limit, f.offset)?;
     let (limit, offset) = crate::paging(f.limit, f.offset);
     let scope = actor.scope(perm::SALES_READ).sql("store_path");
     let mut sql =

@@ -73,3 +73,22 @@ pub fn local_date_hour(micros: i64, tz: &str) -> Option<(jiff::civil::Date, i64)
 pub fn paging(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
     boh_inventory::paging(limit, offset)
 }
+
+/// Refuse page limits outside 1–500 and negative offsets, naming the field.
+pub fn check_paging(limit: Option<i64>, offset: Option<i64>) -> Result<()> {
+    let mut errors = Vec::new();
+    if limit.is_some_and(|l| !(1..=500).contains(&l)) {
+        errors.push(boh_platform::FieldError::new(
+            "limit",
+            "must be between 1 and 500",
+        ));
+    }
+    if offset.is_some_and(|o| o < 0) {
+        errors.push(boh_platform::FieldError::new("offset", "must be 0 or more"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(PlatformError::Validation(errors))
+    }
+}

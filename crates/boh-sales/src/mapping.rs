@@ -59,6 +59,7 @@ pub async fn list_unmapped(
     actor: &Actor,
     f: &UnmappedFilter,
 ) -> Result<(Vec<Unmapped>, i64)> {
+    crate::check_paging(f.limit, f.offset)?;
     let Some(company) = actor.company_id.clone() else {
         return Ok((Vec::new(), 0));
     };
@@ -463,6 +464,7 @@ pub async fn list_mappings(
     actor: &Actor,
     f: &MappingFilter,
 ) -> Result<(Vec<Mapping>, i64)> {
+    crate::check_paging(f.limit, f.offset)?;
     let Some(company) = actor.company_id.clone() else {
         return Ok((Vec::new(), 0));
     };

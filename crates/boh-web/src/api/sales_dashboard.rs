@@ -41,6 +41,12 @@ async fn get_dashboard(
     Query(q): Query<DashboardParams>,
 ) -> ApiResult<Json<Dashboard>> {
     let p = &state.platform;
+    if q.node_id
+        .as_deref()
+        .is_some_and(|s| !boh_kernel::id::is_uuid(s))
+    {
+        return Err(boh_platform::PlatformError::invalid("node_id", "must be a node id").into());
+    }
     let id = match q.node_id.filter(|s| !s.is_empty()) {
         Some(id) => id,
         None => dashboard::home_node(p, &ctx.actor).await?.id,
@@ -77,6 +83,12 @@ async fn get_item_trend(
     Query(q): Query<ItemTrendParams>,
 ) -> ApiResult<Json<ItemTrend>> {
     let p = &state.platform;
+    if q.node_id
+        .as_deref()
+        .is_some_and(|s| !boh_kernel::id::is_uuid(s))
+    {
+        return Err(boh_platform::PlatformError::invalid("node_id", "must be a node id").into());
+    }
     let id = match q.node_id.filter(|s| !s.is_empty()) {
         Some(id) => id,
         None => dashboard::home_node(p, &ctx.actor).await?.id,

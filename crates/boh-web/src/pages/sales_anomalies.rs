@@ -134,8 +134,8 @@ pub async fn page(
     }
     let filter = AnomalyFilter {
         node_id: Some(q.node_id.clone()).filter(|s| !s.is_empty()),
-        from: Some(q.from.clone()),
-        to: Some(q.to.clone()),
+        from: Some(q.from.clone()).filter(|s| !s.is_empty()),
+        to: Some(q.to.clone()).filter(|s| !s.is_empty()),
         k_tenths: q.k_tenths,
         min_excess_ppm: q.min_excess_ppm,
         min_lines: q.min_lines,

@@ -33,8 +33,8 @@ impl AvtQuery {
     fn filter(&self) -> AvtFilter {
         AvtFilter {
             store_id: Some(self.store_id.clone()),
-            from: Some(self.from.clone()),
-            to: Some(self.to.clone()),
+            from: Some(self.from.clone()).filter(|s| !s.is_empty()),
+            to: Some(self.to.clone()).filter(|s| !s.is_empty()),
             group: Some(self.group.clone()).filter(|g| !g.is_empty()),
         }
     }
