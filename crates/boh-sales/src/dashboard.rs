@@ -353,7 +353,7 @@ pub async fn dashboard(
     date: Option<&str>,
 ) -> Result<Dashboard> {
     let n = node(p, actor, id).await?;
-    let date = match date.filter(|s| !s.is_empty()) {
+    let date = match date {
         Some(s) => parse_date("date", s)?,
         None => boh_inventory::today_in(&n.timezone),
     };
@@ -728,10 +728,8 @@ pub async fn item_trend(
     to: Option<&str>,
 ) -> Result<ItemTrend> {
     let n = node(p, actor, id).await?;
-    let to_d = to.filter(|s| !s.is_empty()).map(|s| parse_date("to", s));
-    let from_d = from
-        .filter(|s| !s.is_empty())
-        .map(|s| parse_date("from", s));
+    let to_d = to.map(|s| parse_date("to", s));
+    let from_d = from.map(|s| parse_date("from", s));
     let mut errs = Vec::new();
     let to_d = match to_d {
         Some(Err(e)) => {

@@ -1324,7 +1324,7 @@ pub async fn list_batches(
         binds.push(s.clone());
         sql.push_str(&format!(" AND store_id = ${}", binds.len()));
     }
-    if let Some(d) = f.business_date.as_ref().filter(|s| !s.is_empty()) {
+    if let Some(d) = &f.business_date {
         if d.parse::<jiff::civil::Date>().is_err() {
             errors.push(FieldError::new(
                 "business_date",

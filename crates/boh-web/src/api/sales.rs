@@ -149,7 +149,7 @@ pub struct MappingList {
 
 /// POS code mappings of the caller's company.
 #[utoipa::path(get, path = "/api/v1/sales/mappings", tag = "sales", params(MappingFilter),
-    responses((status = 200, body = MappingList)))]
+    responses((status = 200, body = MappingList), (status = 422, body = crate::error::ErrorBody)))]
 async fn list_mappings(
     State(state): State<AppState>,
     ApiActor(ctx): ApiActor,

@@ -135,7 +135,14 @@ pub async fn node_page(
         "dash.title",
     )
     .await;
-    let d = match dashboard::dashboard(&state.platform, &ctx.actor, &id, Some(&q.date)).await {
+    let d = match dashboard::dashboard(
+        &state.platform,
+        &ctx.actor,
+        &id,
+        Some(q.date.as_str()).filter(|s| !s.is_empty()),
+    )
+    .await
+    {
         Ok(d) => d,
         Err(e) => return error_page(e),
     };
@@ -249,8 +256,8 @@ pub async fn item_page(
         &ctx.actor,
         &id,
         &item_id,
-        Some(&q.from),
-        Some(&q.to),
+        Some(q.from.as_str()).filter(|s| !s.is_empty()),
+        Some(q.to.as_str()).filter(|s| !s.is_empty()),
     )
     .await
     {

@@ -198,7 +198,7 @@ pub async fn batches(
         // One list per store would not page; read the whole scope and filter by store.
         let f = BatchFilter {
             store_id: None,
-            business_date: Some(q.business_date.clone()),
+            business_date: Some(q.business_date.clone()).filter(|s| !s.is_empty()),
             source: Some(q.source.clone()),
             status: Some(q.status.clone()),
             limit: Some(500),
@@ -223,7 +223,7 @@ pub async fn batches(
     } else {
         let f = BatchFilter {
             store_id: Some(q.store_id.clone()),
-            business_date: Some(q.business_date.clone()),
+            business_date: Some(q.business_date.clone()).filter(|s| !s.is_empty()),
             source: Some(q.source.clone()),
             status: Some(q.status.clone()),
             limit: Some(PAGE),
