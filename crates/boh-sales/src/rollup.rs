@@ -409,6 +409,22 @@ pub async fn rebuild_store_day(tx: &mut AnyConnection, store_id: &str, date: &st
     Ok(())
 }
 
+/// Rebuild every rollup of every store-day from the active batches, in `tx` (after a bulk load
+/// of raw tickets, lines and tenders, or to repair what [`check`] reports).
+pub async fn rebuild_all(tx: &mut AnyConnection) -> Result<()> {
+    for ((table, select), (_, cols)) in recompute_sql("1 = 1").iter().zip(COLUMNS.iter()) {
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO {table} ({cols}) {select}"
+        )))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// What [`check`] found.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CheckReport {

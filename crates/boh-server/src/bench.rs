@@ -23,6 +23,9 @@
 //! - `ingest`: POS sales batches of 1,000 lines from 4 clients with recipe depletion, stock
 //!   ledger and rollups, against raw multi-row inserts of the same lines (see
 //!   [`crate::bench_ingest`]).
+//! - `dashboard`: the HQ sales dashboard over `--stores` (200) stores × `--days` (730) days of
+//!   POS history (about 10.5 million lines), against the same totals from the raw lines (see
+//!   [`crate::bench_dashboard`]).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -36,7 +39,8 @@ use hyper_util::rt::TokioExecutor;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// api-read, audit-write, stock-moves, stock-contention, count, import, valuation or ingest
+    /// api-read, audit-write, stock-moves, stock-contention, count, import, valuation, ingest or
+    /// dashboard
     pub name: String,
     /// Seconds per measured phase (default 10; stock-contention 30).
     #[arg(long)]
@@ -70,6 +74,12 @@ pub struct BenchArgs {
     /// Item rows in the file (import); lines per batch (ingest, default 1,000).
     #[arg(long, default_value_t = 100_000)]
     pub rows: usize,
+    /// Stores in the chain (dashboard).
+    #[arg(long, default_value_t = 200)]
+    pub stores: usize,
+    /// Days of POS history (dashboard, at least 400).
+    #[arg(long, default_value_t = 730)]
+    pub days: i64,
 }
 
 impl BenchArgs {
@@ -89,9 +99,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "import" => crate::bench_import::import(args).await,
         "valuation" => crate::bench_valuation::valuation(args).await,
         "ingest" => crate::bench_ingest::ingest(args).await,
+        "dashboard" => crate::bench_dashboard::dashboard_bench(args).await,
         other => {
             anyhow::bail!(
-                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention, count, import, valuation or ingest"
+                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention, count, import, valuation, ingest or dashboard"
             )
         }
     }

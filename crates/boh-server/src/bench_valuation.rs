@@ -44,7 +44,34 @@ const SITES_PER_ITEM: i64 = 4;
 /// Days the movements spread over, ending yesterday.
 const DAYS: i64 = 365;
 
-async fn exec(_: &Platform, conn: &mut sqlx::AnyConnection, sql: &str) -> anyhow::Result<u64> {
+/// A row generator `g` with column `n` = 0 .. count − 1 (a recursive CTE on SQLite,
+/// `generate_series` on PostgreSQL), for set-based loads.
+pub(crate) fn series(pg: bool, count: i64) -> String {
+    if pg {
+        format!("(SELECT generate_series(0, {}) AS n) g", count - 1)
+    } else {
+        format!(
+            "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {}) SELECT n FROM s) g",
+            count - 1
+        )
+    }
+}
+
+/// A UUID-shaped id from the generator's `g.n` (the loaded rows are synthetic); ids with the
+/// same tag sort in `n` order.
+pub(crate) fn uuid(pg: bool, tag: &str) -> String {
+    if pg {
+        format!("'0190{tag}-0000-7000-8000-' || lpad(to_hex(g.n), 12, '0')")
+    } else {
+        format!("printf('0190{tag}-0000-7000-8000-%012x', g.n)")
+    }
+}
+
+pub(crate) async fn exec(
+    _: &Platform,
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+) -> anyhow::Result<u64> {
     Ok(sqlx::query(boh_db::AssertSqlSafe(sql.to_string()))
         .execute(&mut *conn)
         .await?
@@ -138,25 +165,8 @@ async fn load(p: &Platform, items: i64, movements: i64) -> anyhow::Result<()> {
             .await?;
     }
     let n_sites = sites.len() as i64;
-    // Row generators: n = 0 .. count-1.
-    let series = |count: i64| {
-        if pg {
-            format!("(SELECT generate_series(0, {}) AS n) g", count - 1)
-        } else {
-            format!(
-                "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {}) SELECT n FROM s) g",
-                count - 1
-            )
-        }
-    };
-    // A UUID-shaped id from a number (the loaded rows are synthetic).
-    let uuid = |tag: &str| {
-        if pg {
-            format!("'0190{tag}-0000-7000-8000-' || lpad(to_hex(g.n), 12, '0')")
-        } else {
-            format!("printf('0190{tag}-0000-7000-8000-%012x', g.n)")
-        }
-    };
+    let series = |count: i64| series(pg, count);
+    let uuid = |tag: &str| uuid(pg, tag);
     let t = Instant::now();
     exec(
         p,
@@ -254,7 +264,7 @@ async fn load(p: &Platform, items: i64, movements: i64) -> anyhow::Result<()> {
 }
 
 /// The demo company administrator, with every grant they hold.
-async fn admin_actor(p: &Platform) -> anyhow::Result<Actor> {
+pub(crate) async fn admin_actor(p: &Platform) -> anyhow::Result<Actor> {
     let user: String = sqlx::query("SELECT id FROM users WHERE username = 'admin'")
         .fetch_one(p.db.pool())
         .await?
@@ -269,7 +279,7 @@ async fn admin_actor(p: &Platform) -> anyhow::Result<Actor> {
     Ok(boh_platform::iam::job_actor(p, &user, &grants).await?)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

@@ -2,6 +2,7 @@
 //! shutdown, the job handlers, and the benchmark harness. `main.rs` is only the command line.
 
 pub mod bench;
+pub mod bench_dashboard;
 pub mod bench_import;
 pub mod bench_ingest;
 pub mod bench_inv;
