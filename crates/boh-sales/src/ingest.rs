@@ -991,11 +991,44 @@ pub async fn apply(p: &Platform, ctx: &Ctx, c: &mut Checked) -> Result<Ingested>
         .fetch_one(&mut *tx)
         .await?
         .try_get("version")?;
+        let mut superseded = Vec::new();
+        if c.mode == Mode::Replace {
+            let rows = sqlx::query(
+                "SELECT id FROM sales_batches WHERE store_id = $1 AND source = $2 AND business_date = $3 \
+                 AND status = 'active' AND id <> $4 ORDER BY id",
+            )
+            .bind(&c.store.id)
+            .bind(&c.source)
+            .bind(&c.business_date)
+            .bind(&id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in &rows {
+                superseded.push(r.try_get::<String, _>("id")?);
+            }
+            supersede(tx, p, ctx, &c.store, &id, &superseded).await?;
+        }
+
+        let doc_id = post_depletion(
+            tx,
+            p,
+            ctx,
+            Target {
+                store: &c.store,
+                batch_id: &id,
+                business_date: &c.business_date,
+            },
+            &items,
+            &depletion.usage,
+        )
+        .await?;
+        // The batch row, now that its stock document is known. Its unique key (store, source,
+        // batch key) is what makes a concurrent duplicate fail here and roll back whole.
         let inserted = sqlx::query(
             "INSERT INTO sales_batches (id, company_id, store_id, store_path, source, business_date, batch_key, \
              payload_hash, version, mode, status, superseded_by, ticket_count, line_count, held_count, gross, \
              discount, tax, net, doc_id, no_recipe, created_at, created_by) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'active',NULL,$11,$12,$13,$14,$15,$16,$17,NULL,$18,$19,$20)",
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'active',NULL,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)",
         )
         .bind(&id)
         .bind(&company_id)
@@ -1014,6 +1047,7 @@ pub async fn apply(p: &Platform, ctx: &Ctx, c: &mut Checked) -> Result<Ingested>
         .bind(totals.discount)
         .bind(totals.tax)
         .bind(totals.net)
+        .bind(doc_id.as_deref())
         .bind(depletion.no_recipe.join(","))
         .bind(t_now)
         .bind(&ctx.actor.user_id)
@@ -1030,53 +1064,36 @@ pub async fn apply(p: &Platform, ctx: &Ctx, c: &mut Checked) -> Result<Ingested>
         write_raw(tx, &id, &c.tickets).await?;
         write_held(tx, &company_id, &c.source, &id, &held, t_now).await?;
 
-        let mut superseded = Vec::new();
+        // Rollups: the store-day rebuilt from its active batches after a replacement, else
+        // this batch's aggregates added.
         if c.mode == Mode::Replace {
-            let rows = sqlx::query(
-                "SELECT id FROM sales_batches WHERE store_id = $1 AND source = $2 AND business_date = $3 \
-                 AND status = 'active' AND id <> $4 ORDER BY id",
-            )
-            .bind(&c.store.id)
-            .bind(&c.source)
-            .bind(&c.business_date)
-            .bind(&id)
-            .fetch_all(&mut *tx)
-            .await?;
-            for r in &rows {
-                superseded.push(r.try_get::<String, _>("id")?);
-            }
-            supersede(tx, p, ctx, &c.store, &id, &superseded).await?;
             rollup::rebuild_store_day(tx, &c.store.id, &c.business_date).await?;
         } else {
             rollups.add_to(tx).await?;
         }
-        let doc_id = post_depletion(
-            tx,
-            p,
-            ctx,
-            Target {
-                store: &c.store,
-                batch_id: &id,
-                business_date: &c.business_date,
-            },
-            &items,
-            &depletion.usage,
-        )
-        .await?;
-        if let Some(d) = &doc_id {
-            sqlx::query("UPDATE sales_batches SET doc_id = $1 WHERE id = $2")
-                .bind(d)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {BATCH_COLS} FROM sales_batches WHERE id = $1"
-        )))
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let batch = batch_from(&row)?;
+        // The row as written (a replay reads the same values back).
+        let batch = Batch {
+            id: id.clone(),
+            store_id: c.store.id.clone(),
+            source: c.source.clone(),
+            business_date: c.business_date.clone(),
+            batch_key: c.batch_key.clone(),
+            version,
+            mode: c.mode.as_str().to_string(),
+            status: "active".into(),
+            superseded_by: None,
+            ticket_count: c.tickets.len() as i64,
+            line_count: totals.lines,
+            held_count,
+            gross: totals.gross,
+            discount: totals.discount,
+            tax: totals.tax,
+            net: totals.net,
+            doc_id,
+            no_recipe: depletion.no_recipe.clone(),
+            created_at: boh_kernel::Instant(t_now).rfc3339(),
+            created_by: ctx.actor.user_id.clone(),
+        };
         let summary = serde_json::json!({
             "id": batch.id, "store_id": batch.store_id, "source": batch.source,
             "business_date": batch.business_date, "version": batch.version, "mode": batch.mode,
