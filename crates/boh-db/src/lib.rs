@@ -54,36 +54,6 @@ pub struct Db {
     write_gate: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
-/// How often the SQLite WAL is checkpointed in the background.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
-
-/// SQLite: copy the write-ahead log into the database file from a task of its own (a passive
-/// checkpoint, which never blocks a writer), instead of inside whichever commit crosses the
-/// automatic threshold (connections run with `wal_autocheckpoint=0`). The task ends when the
-/// last clone of the `Db` is dropped or the pool is closed. When a process ends, SQLite
-/// checkpoints on closing the last connection.
-fn spawn_checkpointer(pool: AnyPool, alive: std::sync::Weak<tokio::sync::Semaphore>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if alive.upgrade().is_none() || pool.is_closed() {
-                return;
-            }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await
-            {
-                if pool.is_closed() {
-                    return;
-                }
-                tracing::warn!(error = %e, "WAL checkpoint failed");
-            }
-        }
-    });
-}
-
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Db")
@@ -144,8 +114,7 @@ impl Db {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; \
-                                 PRAGMA mmap_size=268435456; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=0;",
+                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
                             )
                             .await?;
                             Ok(())
@@ -172,9 +141,6 @@ impl Db {
             Backend::Sqlite => Some(std::sync::Arc::new(tokio::sync::Semaphore::new(1))),
             Backend::Postgres => None,
         };
-        if let Some(gate) = &write_gate {
-            spawn_checkpointer(pool.clone(), std::sync::Arc::downgrade(gate));
-        }
         Ok(Db {
             pool,
             backend,
