@@ -397,21 +397,30 @@ pub async fn dashboard_bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut cases: Vec<(&str, Timing)> = Vec::new();
     let mut hq_board = None;
     for (name, id) in [
-        ("HQ", company.as_str()),
-        ("region", region.as_str()),
-        ("store", stores[0].id.as_str()),
+        ("HQ", company.clone()),
+        ("region", region.clone()),
+        ("store", stores[0].id.clone()),
     ] {
-        for _ in 0..WARM_UP {
-            dashboard::dashboard(&p, &admin, id, None).await?;
-        }
-        let mut us = Vec::with_capacity(runs);
-        for _ in 0..runs {
-            let t = Instant::now();
-            let d = dashboard::dashboard(&p, &admin, id, None).await?;
-            us.push(micros(t));
-            if name == "HQ" {
-                hq_board = Some(d);
+        // On a runtime worker, as a request handler runs (the main thread's `block_on` is not
+        // one, and pays a cross-thread wake-up per query).
+        let (p, admin) = (p.clone(), admin.clone());
+        let (us, d) = tokio::spawn(async move {
+            for _ in 0..WARM_UP {
+                dashboard::dashboard(&p, &admin, &id, None).await?;
             }
+            let mut us = Vec::with_capacity(runs);
+            let mut last = None;
+            for _ in 0..runs {
+                let t = Instant::now();
+                let d = dashboard::dashboard(&p, &admin, &id, None).await?;
+                us.push(micros(t));
+                last = Some(d);
+            }
+            anyhow::Ok((us, last))
+        })
+        .await??;
+        if name == "HQ" {
+            hq_board = d;
         }
         cases.push((name, timing(us)));
     }
