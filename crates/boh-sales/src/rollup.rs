@@ -387,42 +387,42 @@ const COLUMNS: [(&str, &str); 5] = [
     ),
 ];
 
-/// Rebuild every rollup of one store-day from its active batches (all sources).
-pub async fn rebuild_store_day(tx: &mut AnyConnection, store_id: &str, date: &str) -> Result<()> {
-    let filter = "b.store_id = $1 AND b.business_date = $2";
+/// Replace the rollup rows that `scope` selects (a predicate on the rollup table, binding `binds`)
+/// with their recomputation from the active batches that `filter` selects (the same
+/// predicate on batch `b`, the same binds).
+async fn rebuild(tx: &mut AnyConnection, scope: &str, filter: &str, binds: &[&str]) -> Result<()> {
     for ((table, select), (_, cols)) in recompute_sql(filter).iter().zip(COLUMNS.iter()) {
-        sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE store_id = $1 AND business_date = $2"
-        )))
-        .bind(store_id)
-        .bind(date)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(AssertSqlSafe(format!(
+        let mut q = sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE {scope}")));
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.execute(&mut *tx).await?;
+        let mut q = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO {table} ({cols}) {select}"
-        )))
-        .bind(store_id)
-        .bind(date)
-        .execute(&mut *tx)
-        .await?;
+        )));
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.execute(&mut *tx).await?;
     }
     Ok(())
+}
+
+/// Rebuild every rollup of one store-day from its active batches (all sources).
+pub async fn rebuild_store_day(tx: &mut AnyConnection, store_id: &str, date: &str) -> Result<()> {
+    rebuild(
+        tx,
+        "store_id = $1 AND business_date = $2",
+        "b.store_id = $1 AND b.business_date = $2",
+        &[store_id, date],
+    )
+    .await
 }
 
 /// Rebuild every rollup of every store-day from the active batches, in `tx` (after a bulk load
 /// of raw tickets, lines and tenders, or to repair what [`check`] reports).
 pub async fn rebuild_all(tx: &mut AnyConnection) -> Result<()> {
-    for ((table, select), (_, cols)) in recompute_sql("1 = 1").iter().zip(COLUMNS.iter()) {
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}")))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO {table} ({cols}) {select}"
-        )))
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(())
+    rebuild(tx, "1 = 1", "1 = 1", &[]).await
 }
 
 /// What [`check`] found.

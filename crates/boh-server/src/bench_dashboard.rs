@@ -35,7 +35,7 @@ use jiff::civil::Date;
 use serde_json::json;
 
 use crate::bench::BenchArgs;
-use crate::bench_stock::{PostClient, percentile, request, server};
+use crate::bench_stock::{PostClient, login, percentile, request, server};
 use crate::bench_valuation::{admin_actor, exec, median, series, uuid};
 
 const TICKETS_PER_DAY: i64 = 18;
@@ -428,18 +428,7 @@ pub async fn dashboard_bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
 
     // The same HQ dashboard through HTTP with the demo administrator's token.
     let client: PostClient = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-    let (_, login) = request(
-        &client,
-        hyper::Method::POST,
-        &format!("{}/api/v1/auth/login", srv.base),
-        None,
-        Some(&json!({"username": args.username, "password": srv.password})),
-    )
-    .await?;
-    let token = login["token"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("login answered no token: {login}"))?
-        .to_string();
+    let token = login(&client, &srv.base, &args.username, &srv.password).await?;
     let url = format!("{}/api/v1/sales/dashboard?node_id={company}", srv.base);
     let mut us = Vec::with_capacity(runs);
     for _ in 0..runs {

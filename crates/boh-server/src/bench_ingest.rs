@@ -30,7 +30,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::json;
 
 use crate::bench::BenchArgs;
-use crate::bench_stock::{PostClient, percentile, request, server};
+use crate::bench_stock::{PostClient, login, percentile, server};
 
 const KEY_MARK: &str = "@@BATCH_KEY@@";
 
@@ -118,18 +118,7 @@ pub async fn ingest(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .pool_max_idle_per_host(connections)
         .build(connector);
     let base = &srv.base;
-    let (_, login) = request(
-        &client,
-        hyper::Method::POST,
-        &format!("{base}/api/v1/auth/login"),
-        None,
-        Some(&json!({"username": args.username, "password": srv.password})),
-    )
-    .await?;
-    let token = login["token"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("login answered no token: {login}"))?
-        .to_string();
+    let token = login(&client, &srv.base, &args.username, &srv.password).await?;
     // Menu items with a recipe in force and a POS code, and stocked retail items with one.
     let codes: Vec<String> = sqlx::query(
         "SELECT i.pos_code FROM inv_items i WHERE i.pos_code IS NOT NULL AND i.active = 1 AND \

@@ -25,22 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::json;
 
 use crate::bench::BenchArgs;
-use crate::bench_stock::{PostClient, percentile, request, server};
-
-async fn login(client: &PostClient, base: &str, user: &str, pw: &str) -> anyhow::Result<String> {
-    let (_, login) = request(
-        client,
-        Method::POST,
-        &format!("{base}/api/v1/auth/login"),
-        None,
-        Some(&json!({"username": user, "password": pw})),
-    )
-    .await?;
-    Ok(login["token"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("login answered no token: {login}"))?
-        .to_string())
-}
+use crate::bench_stock::{PostClient, login, percentile, request, server};
 
 async fn store(client: &PostClient, base: &str, token: &str, code: &str) -> anyhow::Result<String> {
     let (_, stores) = request(

@@ -99,6 +99,27 @@ pub(crate) async fn request(
     Ok((status, v))
 }
 
+/// A bearer token for `user` from `POST /api/v1/auth/login`.
+pub(crate) async fn login(
+    client: &PostClient,
+    base: &str,
+    user: &str,
+    pw: &str,
+) -> anyhow::Result<String> {
+    let (_, login) = request(
+        client,
+        hyper::Method::POST,
+        &format!("{base}/api/v1/auth/login"),
+        None,
+        Some(&json!({"username": user, "password": pw})),
+    )
+    .await?;
+    Ok(login["token"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("login answered no token: {login}"))?
+        .to_string())
+}
+
 pub(crate) fn percentile(sorted: &[u32], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -115,18 +136,7 @@ pub async fn stock_moves(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .pool_max_idle_per_host(args.connections)
         .build(connector);
     let base = &srv.base;
-    let (_, login) = request(
-        &client,
-        hyper::Method::POST,
-        &format!("{base}/api/v1/auth/login"),
-        None,
-        Some(&json!({"username": args.username, "password": srv.password})),
-    )
-    .await?;
-    let token = login["token"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("login answered no token: {login}"))?
-        .to_string();
+    let token = login(&client, &srv.base, &args.username, &srv.password).await?;
     let (_, stores) = request(
         &client,
         hyper::Method::GET,
