@@ -299,7 +299,7 @@ pub async fn post_in(
              RETURNING item_id, qty, value, last_unit_cost, negative_since",
             boh_platform::util::values_list(tx, chunk.len(), 9)
         );
-        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for id in chunk {
             q = q
                 .bind(&loc.id)
@@ -798,7 +798,7 @@ pub async fn post_in(
              negative_since = excluded.negative_since, last_movement_at = excluded.last_movement_at",
             values_placeholders(chunk.len(), 9, 1)
         );
-        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for (id, v) in chunk {
             q = q
                 .bind(&loc.id)

@@ -81,6 +81,7 @@ pub mod ctx;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod group;
 pub mod iam;
 pub mod idem;
 pub mod import;
@@ -133,7 +134,12 @@ pub struct Platform {
     pub events: Arc<events::Subscribers>,
     /// Importers by kind; modules register theirs at start-up.
     pub importers: Arc<import::Registry>,
+    /// Per-process helpers that modules keep beside the platform (group-commit queues), one
+    /// of each type, created on first use; see [`Platform::shared`].
+    shared: Arc<std::sync::Mutex<SharedMap>>,
 }
+
+type SharedMap = std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>;
 
 impl Platform {
     pub fn new(db: Db, settings: PlatformSettings) -> Platform {
@@ -145,6 +151,20 @@ impl Platform {
             grant_cache: Arc::new(iam::GrantCache::default()),
             events: Arc::new(events::Subscribers::default()),
             importers: Arc::new(importers),
+            shared: Arc::default(),
         }
+    }
+
+    /// This platform's one value of type `T`, created with `T::default()` on first use. For
+    /// in-process helpers only (queues of waiting requests): nothing a second process on the
+    /// same database would need to see.
+    pub fn shared<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut m = self.shared.lock().expect("shared map poisoned");
+        let v = m
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        drop(m);
+        v.downcast::<T>().expect("shared value of its own type")
     }
 }

@@ -877,18 +877,18 @@ fn batch_from(r: &boh_db::AnyRow) -> Result<Batch> {
 }
 
 /// The earlier result of a batch key, or a refusal when the key came with another payload.
-async fn replay(p: &Platform, c: &Checked) -> Result<Option<Ingested>> {
+async fn replay(p: &Platform, key: &BatchKey) -> Result<Option<Ingested>> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {BATCH_COLS} FROM sales_batches WHERE store_id = $1 AND source = $2 AND batch_key = $3"
     )))
-    .bind(&c.store.id)
-    .bind(&c.source)
-    .bind(&c.batch_key)
+    .bind(&key.store_id)
+    .bind(&key.source)
+    .bind(&key.batch_key)
     .fetch_optional(p.db.pool())
     .await?;
     let Some(r) = row else { return Ok(None) };
     let hash: String = r.try_get("payload_hash")?;
-    if hash != c.payload_hash {
+    if hash != key.payload_hash {
         return Err(PlatformError::IdempotencyMismatch);
     }
     Ok(Some(Ingested {
@@ -898,25 +898,85 @@ async fn replay(p: &Platform, c: &Checked) -> Result<Option<Ingested>> {
     }))
 }
 
+/// What identifies a batch for idempotency.
+#[derive(Debug, Clone)]
+struct BatchKey {
+    store_id: String,
+    source: String,
+    batch_key: String,
+    payload_hash: String,
+}
+
+impl BatchKey {
+    fn of(c: &Checked) -> BatchKey {
+        BatchKey {
+            store_id: c.store.id.clone(),
+            source: c.source.clone(),
+            batch_key: c.batch_key.clone(),
+            payload_hash: c.payload_hash.clone(),
+        }
+    }
+}
+
 /// Ingest a batch (see the module documentation). The same key again answers the first
 /// result with `replayed: true`.
 pub async fn ingest(p: &Platform, ctx: &Ctx, input: &BatchInput) -> Result<Ingested> {
     let store = crate::store(p, &ctx.actor, perm::SALES_INGEST, &input.store_id).await?;
     let fallback = ctx.idem.as_ref().map(|k| k.key.as_str());
-    let mut c = check(&store, input, fallback)?;
-    if let Some(done) = replay(p, &c).await? {
+    let c = check(&store, input, fallback)?;
+    let key = BatchKey::of(&c);
+    if let Some(done) = replay(p, &key).await? {
         return Ok(done);
     }
-    match apply(p, ctx, &mut c).await {
+    match apply(p, ctx, c).await {
         Err(PlatformError::IdempotencyRace) => {
-            replay(p, &c).await?.ok_or(PlatformError::IdempotencyRace)
+            replay(p, &key).await?.ok_or(PlatformError::IdempotencyRace)
         }
         r => r,
     }
 }
 
-/// Resolve, deplete and write a checked batch in one transaction.
-pub async fn apply(p: &Platform, ctx: &Ctx, c: &mut Checked) -> Result<Ingested> {
+/// A checked batch with its codes resolved and its depletion exploded (outside any
+/// transaction): everything its write needs.
+pub struct Prepared {
+    ctx: Ctx,
+    c: Checked,
+    company_id: String,
+    id: String,
+    t_now: i64,
+    totals: Totals,
+    held: BTreeMap<String, (String, Vec<i64>)>,
+    held_count: i64,
+    depletion: Depletion,
+    items: HashMap<String, Item>,
+    rollups: Rollups,
+}
+
+/// Ingest batches waiting for the write turn together (see [`boh_platform::group`]).
+type IngestGroup = boh_platform::group::Group<Prepared, Ingested>;
+
+/// Resolve, deplete and write a checked batch in one transaction. On SQLite, batches that
+/// arrive while another is being written are written together with it (group commit).
+pub async fn apply(p: &Platform, ctx: &Ctx, c: Checked) -> Result<Ingested> {
+    let prep = prepare(p, ctx, c).await?;
+    match p.db.backend() {
+        boh_db::Backend::Sqlite => {
+            let units = prep.c.line_count().max(1);
+            let pc = p.clone();
+            p.shared::<IngestGroup>()
+                .submit(&p.db, prep, units, move |tx, j| {
+                    let p = pc.clone();
+                    Box::pin(async move { write(tx, &p, j).await })
+                })
+                .await
+        }
+        boh_db::Backend::Postgres => tx!(p.db, tx, { write(tx, p, &prep).await }),
+    }
+}
+
+/// Everything of a batch that needs no transaction: code resolution, the recipe explosion,
+/// the items it depletes, its rollups and totals.
+async fn prepare(p: &Platform, ctx: &Ctx, mut c: Checked) -> Result<Prepared> {
     let company_id = c.store.company_id.clone();
     let mut codes: Vec<String> = c
         .tickets
@@ -959,9 +1019,6 @@ pub async fn apply(p: &Platform, ctx: &Ctx, c: &mut Checked) -> Result<Ingested>
         .map(|i| (i.id.clone(), i))
         .collect();
     let rollups = Rollups::of_tickets(&c.store, &c.business_date, &c.tickets);
-
-    let id = new_id();
-    let t_now = now().micros();
     let totals = c.tickets.iter().fold(Totals::default(), |mut a, t| {
         a.lines += t.totals.lines + t.totals.void_lines;
         a.gross += t.totals.gross;
@@ -971,162 +1028,189 @@ pub async fn apply(p: &Platform, ctx: &Ctx, c: &mut Checked) -> Result<Ingested>
         a
     });
     let held_count: i64 = held.values().map(|(_, v)| v.len() as i64).sum();
-    let c = &*c;
-    let batch = tx!(p.db, tx, {
-        // The store-day row: created, or for a replacement moved to the next version. On
-        // PostgreSQL the upsert also serialises writers of the same store-day.
-        let bump = i64::from(c.mode == Mode::Replace);
-        let version: i64 = sqlx::query(
-            "INSERT INTO sales_days (store_id, source, business_date, company_id, store_path, version, updated_at) \
-             VALUES ($1,$2,$3,$4,$5,1,$6) ON CONFLICT (store_id, source, business_date) \
-             DO UPDATE SET version = sales_days.version + $7, updated_at = excluded.updated_at RETURNING version",
+    Ok(Prepared {
+        ctx: ctx.clone(),
+        c,
+        company_id,
+        id: new_id(),
+        t_now: now().micros(),
+        totals,
+        held,
+        held_count,
+        depletion,
+        items,
+        rollups,
+    })
+}
+
+/// Write a prepared batch inside the caller's transaction.
+async fn write(tx: &mut AnyConnection, p: &Platform, prep: &Prepared) -> Result<Ingested> {
+    let Prepared {
+        ctx,
+        c,
+        company_id,
+        id,
+        t_now,
+        totals,
+        held,
+        held_count,
+        depletion,
+        items,
+        rollups,
+    } = prep;
+    let (t_now, held_count) = (*t_now, *held_count);
+    // The store-day row: created, or for a replacement moved to the next version. On
+    // PostgreSQL the upsert also serialises writers of the same store-day.
+    let bump = i64::from(c.mode == Mode::Replace);
+    let version: i64 = sqlx::query(
+        "INSERT INTO sales_days (store_id, source, business_date, company_id, store_path, version, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,1,$6) ON CONFLICT (store_id, source, business_date) \
+         DO UPDATE SET version = sales_days.version + $7, updated_at = excluded.updated_at RETURNING version",
+    )
+    .bind(&c.store.id)
+    .bind(&c.source)
+    .bind(&c.business_date)
+    .bind(company_id)
+    .bind(&c.store.path)
+    .bind(t_now)
+    .bind(bump)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("version")?;
+    let mut superseded = Vec::new();
+    if c.mode == Mode::Replace {
+        let rows = sqlx::query(
+            "SELECT id FROM sales_batches WHERE store_id = $1 AND source = $2 AND business_date = $3 \
+             AND status = 'active' AND id <> $4 ORDER BY id",
         )
         .bind(&c.store.id)
         .bind(&c.source)
         .bind(&c.business_date)
-        .bind(&company_id)
-        .bind(&c.store.path)
-        .bind(t_now)
-        .bind(bump)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("version")?;
-        let mut superseded = Vec::new();
-        if c.mode == Mode::Replace {
-            let rows = sqlx::query(
-                "SELECT id FROM sales_batches WHERE store_id = $1 AND source = $2 AND business_date = $3 \
-                 AND status = 'active' AND id <> $4 ORDER BY id",
-            )
-            .bind(&c.store.id)
-            .bind(&c.source)
-            .bind(&c.business_date)
-            .bind(&id)
-            .fetch_all(&mut *tx)
-            .await?;
-            for r in &rows {
-                superseded.push(r.try_get::<String, _>("id")?);
-            }
-            supersede(tx, p, ctx, &c.store, &id, &superseded).await?;
-        }
-
-        let doc_id = post_depletion(
-            tx,
-            p,
-            ctx,
-            Target {
-                store: &c.store,
-                batch_id: &id,
-                business_date: &c.business_date,
-            },
-            &items,
-            &depletion.usage,
-        )
+        .bind(id)
+        .fetch_all(&mut *tx)
         .await?;
-        // The batch row, now that its stock document is known. Its unique key (store, source,
-        // batch key) is what makes a concurrent duplicate fail here and roll back whole.
-        let inserted = sqlx::query(
-            "INSERT INTO sales_batches (id, company_id, store_id, store_path, source, business_date, batch_key, \
-             payload_hash, version, mode, status, superseded_by, ticket_count, line_count, held_count, gross, \
-             discount, tax, net, doc_id, no_recipe, created_at, created_by) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'active',NULL,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)",
-        )
-        .bind(&id)
-        .bind(&company_id)
-        .bind(&c.store.id)
-        .bind(&c.store.path)
-        .bind(&c.source)
-        .bind(&c.business_date)
-        .bind(&c.batch_key)
-        .bind(&c.payload_hash)
-        .bind(version)
-        .bind(c.mode.as_str())
-        .bind(c.tickets.len() as i64)
-        .bind(totals.lines)
-        .bind(held_count)
-        .bind(totals.gross)
-        .bind(totals.discount)
-        .bind(totals.tax)
-        .bind(totals.net)
-        .bind(doc_id.as_deref())
-        .bind(depletion.no_recipe.join(","))
-        .bind(t_now)
-        .bind(&ctx.actor.user_id)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(e) if boh_db::is_unique_violation(&e) => {
-                return Err(PlatformError::IdempotencyRace);
-            }
-            r => {
-                r?;
-            }
+        for r in &rows {
+            superseded.push(r.try_get::<String, _>("id")?);
         }
-        write_raw(tx, &id, &c.tickets).await?;
-        write_held(tx, &company_id, &c.source, &id, &held, t_now).await?;
+        supersede(tx, p, ctx, &c.store, id, &superseded).await?;
+    }
 
-        // Rollups: the store-day rebuilt from its active batches after a replacement, else
-        // this batch's aggregates added.
-        if c.mode == Mode::Replace {
-            rollup::rebuild_store_day(tx, &c.store.id, &c.business_date).await?;
-        } else {
-            rollups.add_to(tx).await?;
+    let doc_id = post_depletion(
+        tx,
+        p,
+        ctx,
+        Target {
+            store: &c.store,
+            batch_id: id,
+            business_date: &c.business_date,
+        },
+        items,
+        &depletion.usage,
+    )
+    .await?;
+    // The batch row, now that its stock document is known. Its unique key (store, source,
+    // batch key) is what makes a concurrent duplicate fail here and roll back whole.
+    let inserted = sqlx::query(
+        "INSERT INTO sales_batches (id, company_id, store_id, store_path, source, business_date, batch_key, \
+         payload_hash, version, mode, status, superseded_by, ticket_count, line_count, held_count, gross, \
+         discount, tax, net, doc_id, no_recipe, created_at, created_by) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'active',NULL,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)",
+    )
+    .bind(id)
+    .bind(company_id)
+    .bind(&c.store.id)
+    .bind(&c.store.path)
+    .bind(&c.source)
+    .bind(&c.business_date)
+    .bind(&c.batch_key)
+    .bind(&c.payload_hash)
+    .bind(version)
+    .bind(c.mode.as_str())
+    .bind(c.tickets.len() as i64)
+    .bind(totals.lines)
+    .bind(held_count)
+    .bind(totals.gross)
+    .bind(totals.discount)
+    .bind(totals.tax)
+    .bind(totals.net)
+    .bind(doc_id.as_deref())
+    .bind(depletion.no_recipe.join(","))
+    .bind(t_now)
+    .bind(&ctx.actor.user_id)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Err(e) if boh_db::is_unique_violation(&e) => {
+            return Err(PlatformError::IdempotencyRace);
         }
-        // The row as written (a replay reads the same values back).
-        let batch = Batch {
-            id: id.clone(),
-            store_id: c.store.id.clone(),
-            source: c.source.clone(),
-            business_date: c.business_date.clone(),
-            batch_key: c.batch_key.clone(),
-            version,
-            mode: c.mode.as_str().to_string(),
-            status: "active".into(),
-            superseded_by: None,
-            ticket_count: c.tickets.len() as i64,
-            line_count: totals.lines,
-            held_count,
-            gross: totals.gross,
-            discount: totals.discount,
-            tax: totals.tax,
-            net: totals.net,
-            doc_id,
-            no_recipe: depletion.no_recipe.clone(),
-            created_at: boh_kernel::Instant(t_now).rfc3339(),
-            created_by: ctx.actor.user_id.clone(),
-        };
-        let summary = serde_json::json!({
-            "id": batch.id, "store_id": batch.store_id, "source": batch.source,
-            "business_date": batch.business_date, "version": batch.version, "mode": batch.mode,
-            "tickets": batch.ticket_count, "lines": batch.line_count, "held": batch.held_count,
-            "net": batch.net, "doc_id": batch.doc_id, "superseded": superseded,
-        });
-        audit::append(
-            tx,
-            ctx,
-            audit::Change {
-                action: "sales.batch.ingest",
-                entity_type: "sales_batch",
-                entity_id: &id,
-                org_path: Some(&c.store.path),
-                before: None,
-                after: Some(summary.clone()),
-            },
-        )
-        .await?;
-        events::emit(tx, "sales.batch.ingested", Some(&c.store.path), &summary).await?;
-        if !superseded.is_empty() {
-            events::emit(tx, "sales.day.replaced", Some(&c.store.path), &summary).await?;
+        r => {
+            r?;
         }
-        let done = Ingested {
-            batch,
-            replayed: false,
-            superseded,
-        };
-        // A request that carried an `Idempotency-Key` also records it with its answer.
-        boh_platform::idem::record_created(tx, ctx, &done).await?;
-        Ok(done)
-    })?;
-    Ok(batch)
+    }
+    write_raw(tx, id, &c.tickets).await?;
+    write_held(tx, company_id, &c.source, id, held, t_now).await?;
+
+    // Rollups: the store-day rebuilt from its active batches after a replacement, else
+    // this batch's aggregates added.
+    if c.mode == Mode::Replace {
+        rollup::rebuild_store_day(tx, &c.store.id, &c.business_date).await?;
+    } else {
+        rollups.add_to(tx).await?;
+    }
+    // The row as written (a replay reads the same values back).
+    let batch = Batch {
+        id: id.clone(),
+        store_id: c.store.id.clone(),
+        source: c.source.clone(),
+        business_date: c.business_date.clone(),
+        batch_key: c.batch_key.clone(),
+        version,
+        mode: c.mode.as_str().to_string(),
+        status: "active".into(),
+        superseded_by: None,
+        ticket_count: c.tickets.len() as i64,
+        line_count: totals.lines,
+        held_count,
+        gross: totals.gross,
+        discount: totals.discount,
+        tax: totals.tax,
+        net: totals.net,
+        doc_id,
+        no_recipe: depletion.no_recipe.clone(),
+        created_at: boh_kernel::Instant(t_now).rfc3339(),
+        created_by: ctx.actor.user_id.clone(),
+    };
+    let summary = serde_json::json!({
+        "id": batch.id, "store_id": batch.store_id, "source": batch.source,
+        "business_date": batch.business_date, "version": batch.version, "mode": batch.mode,
+        "tickets": batch.ticket_count, "lines": batch.line_count, "held": batch.held_count,
+        "net": batch.net, "doc_id": batch.doc_id, "superseded": superseded,
+    });
+    audit::append(
+        tx,
+        ctx,
+        audit::Change {
+            action: "sales.batch.ingest",
+            entity_type: "sales_batch",
+            entity_id: id,
+            org_path: Some(&c.store.path),
+            before: None,
+            after: Some(summary.clone()),
+        },
+    )
+    .await?;
+    events::emit(tx, "sales.batch.ingested", Some(&c.store.path), &summary).await?;
+    if !superseded.is_empty() {
+        events::emit(tx, "sales.day.replaced", Some(&c.store.path), &summary).await?;
+    }
+    let done = Ingested {
+        batch,
+        replayed: false,
+        superseded,
+    };
+    // A request that carried an `Idempotency-Key` also records it with its answer.
+    boh_platform::idem::record_created(tx, ctx, &done).await?;
+    Ok(done)
 }
 
 /// Mark batches superseded by `by`, reverse their stock documents and drop their held lines.

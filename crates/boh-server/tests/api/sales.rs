@@ -285,32 +285,44 @@ async fn batch_key_replays_refuses_other_payload_and_races_apply_once(app: TestA
     no_key.assert_status(422);
     assert_eq!(no_key.error_fields(), vec!["batch_key"]);
 
-    // Concurrent duplicates apply once and all answer the same batch.
-    let body = day_batch(s1, &d, "race", 1);
+    // Concurrent duplicates apply once and all answer the same batch, also when they land in
+    // one write group with other batches (the group rolls back and each runs alone).
+    let keys = ["race", "race-b", "race", "race-c", "race-b", "race"];
     let mut tasks = Vec::new();
-    for _ in 0..6 {
+    for key in keys {
         let http = app.http.clone();
-        let (token, body) = (admin.clone(), body.clone());
+        let (token, body) = (admin.clone(), day_batch(s1, &d, key, 1));
         tasks.push(tokio::spawn(async move {
-            http.request(reqwest_post(), "/api/v1/sales/batches")
+            let r = http
+                .request(reqwest_post(), "/api/v1/sales/batches")
                 .bearer(&token)
                 .json(&body)
                 .send()
-                .await
+                .await;
+            (key, r)
         }));
     }
-    let mut ids = std::collections::BTreeSet::new();
+    let mut ids: std::collections::BTreeMap<&str, std::collections::BTreeSet<String>> =
+        Default::default();
     for t in tasks {
-        let r = t.await.expect("task");
+        let (key, r) = t.await.expect("task");
         assert!(r.status == 201 || r.status == 200, "{}", r.text());
-        ids.insert(r.json()["id"].as_str().unwrap().to_string());
+        ids.entry(key)
+            .or_default()
+            .insert(r.json()["id"].as_str().unwrap().to_string());
     }
-    assert_eq!(ids.len(), 1);
-    assert_eq!(
-        app.scalar_i64("SELECT COUNT(*) FROM sales_batches WHERE batch_key = 'race'")
+    assert_eq!(ids.len(), 3);
+    assert!(ids.values().all(|v| v.len() == 1), "{ids:?}");
+    for key in ["race", "race-b", "race-c"] {
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM sales_batches WHERE batch_key = '{key}'"
+            ))
             .await,
-        1
-    );
+            1,
+            "{key}"
+        );
+    }
     assert_rollups_consistent(&app).await;
     assert_ledger_consistent(&app).await;
 }
