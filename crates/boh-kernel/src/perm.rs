@@ -26,6 +26,10 @@ pub const SALES_INGEST: &str = "sales.ingest";
 pub const SALES_MAP: &str = "sales.mapping.manage";
 pub const FINANCE_READ: &str = "finance.read";
 pub const MAINTENANCE_WORK: &str = "maintenance.work_order.update";
+pub const WORKFLOW_MANAGE: &str = "workflow.definition.manage";
+pub const WORKFLOW_READ: &str = "workflow.read";
+pub const PURCHASING_ORDER: &str = "purchasing.order.create";
+pub const PURCHASING_READ: &str = "purchasing.read";
 
 /// Every permission with its English and Chinese label, in display order.
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
@@ -101,6 +105,18 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         MAINTENANCE_WORK,
         "Work on maintenance work orders",
         "处理维修工单",
+    ),
+    (WORKFLOW_MANAGE, "Edit approval workflows", "编辑审批流程"),
+    (
+        WORKFLOW_READ,
+        "View approval workflows and routes",
+        "查看审批流程与审批路径",
+    ),
+    (PURCHASING_READ, "View purchase orders", "查看采购订单"),
+    (
+        PURCHASING_ORDER,
+        "Create, change and submit purchase orders",
+        "新建、修改和提交采购订单",
     ),
 ];
 

@@ -50,6 +50,10 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::SALES_MAP,
             perm::FINANCE_READ,
             perm::MAINTENANCE_WORK,
+            perm::WORKFLOW_MANAGE,
+            perm::WORKFLOW_READ,
+            perm::PURCHASING_READ,
+            perm::PURCHASING_ORDER,
         ],
     ),
     (
@@ -66,6 +70,8 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::INVENTORY_READ,
             perm::INVENTORY_LOCATION,
             perm::SALES_READ,
+            perm::WORKFLOW_READ,
+            perm::PURCHASING_READ,
         ],
     ),
     (
@@ -83,6 +89,8 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::SALES_READ,
             perm::SALES_INGEST,
             perm::JOB_READ,
+            perm::PURCHASING_READ,
+            perm::PURCHASING_ORDER,
         ],
     ),
     (
@@ -97,6 +105,8 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::INVENTORY_READ,
             perm::TOKEN_MANAGE,
             perm::JOB_READ,
+            perm::WORKFLOW_READ,
+            perm::PURCHASING_READ,
         ],
     ),
     (

@@ -149,6 +149,7 @@ pub struct TicketInput {
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SaleLineInput)]
 pub struct LineInput {
     /// The POS code of the menu item or SKU.
     #[schema(min_length = 1, max_length = 64)]

@@ -171,6 +171,7 @@ async fn platform(db: &DbArgs) -> anyhow::Result<Platform> {
     d.migrate().await?;
     let p = Platform::new(d, PlatformSettings::default());
     boh_inventory::import::register(&p);
+    boh_purchasing::register(&p);
     Ok(p)
 }
 

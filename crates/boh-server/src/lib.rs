@@ -77,6 +77,14 @@ pub fn job_registry() -> jobs::Registry {
     r.register(boh_platform::import::JOB_KIND, |p, job, progress| {
         Box::pin(boh_platform::import::run_job(p, job, progress))
     });
+    r.register(boh_workflow::sla::JOB_KIND, |p, _job, _progress| {
+        Box::pin(async move {
+            let s = boh_workflow::sla::run_now(&p)
+                .await
+                .map_err(|e| e.to_string())?;
+            serde_json::to_value(s).map_err(|e| e.to_string())
+        })
+    });
     r.register("sessions.purge", |p, _job, _progress| {
         Box::pin(async move {
             let n = boh_platform::auth::purge_sessions(&p)
@@ -192,6 +200,7 @@ impl Application {
         db.migrate().await?;
         let platform = Platform::new(db, settings.platform.clone());
         boh_inventory::import::register(&platform);
+        boh_purchasing::register(&platform);
         boh_platform::demo::sync_builtin_roles(&platform).await?;
         let mut demo_note = None;
         if settings.demo {
@@ -217,6 +226,14 @@ impl Application {
             "sessions.purge",
             "17 * * * *",
             "sessions.purge",
+            &serde_json::json!({}),
+        )
+        .await?;
+        jobs::ensure_schedule(
+            &platform,
+            boh_workflow::sla::JOB_KIND,
+            "*/5 * * * *",
+            boh_workflow::sla::JOB_KIND,
             &serde_json::json!({}),
         )
         .await?;

@@ -24,6 +24,14 @@ const SKIP: &[(&str, &str)] = &[
         "anonymous by design; covered by the contract tests",
     ),
     ("/api/v1/auth/logout", "would end the walker's own token"),
+    (
+        "/api/v1/notifications/read",
+        "acts on the caller's own notifications only; names nothing of another scope",
+    ),
+    (
+        "/api/v1/workflow/delegations",
+        "the caller's own delegations; the delegate is named by username (tests/api/workflow.rs)",
+    ),
 ];
 
 /// Ids from outside manager.s001's scope.
@@ -54,6 +62,13 @@ struct Foreign {
     other_supplier_item: String,
     /// A POS sales batch of S002.
     s002_batch: String,
+    /// A purchase order of S002 waiting for approval, its approval, the approver's task, the
+    /// approval definition, and a delegation of manager.s002.
+    s002_po: String,
+    s002_instance: String,
+    s002_task: String,
+    definition: String,
+    m2_delegation: String,
 }
 
 impl Foreign {
@@ -77,6 +92,11 @@ impl Foreign {
             "kind" => &self.kind,
             "import_id" => &self.import,
             "batch_id" => &self.s002_batch,
+            "po_id" => &self.s002_po,
+            "instance_id" => &self.s002_instance,
+            "task_id" => &self.s002_task,
+            "definition_id" => &self.definition,
+            "delegation_id" => &self.m2_delegation,
             _ => return None,
         })
     }
@@ -586,8 +606,79 @@ async fn setup(app: &TestApp) -> Foreign {
         .await;
     r.assert_status(201);
     let s002_count = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            "/api/v1/suppliers",
+            &admin,
+            json!({"code": "WSUP", "name": "Walker supplier"}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let wsup = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            "/api/v1/workflow/definitions",
+            &admin,
+            json!({"code": "walker", "name": "Walker", "doc_type": "purchase_order",
+                "steps": [{"name": "Region", "approvers": {"kind": "role", "role": "region_manager", "level": "region"}}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let definition = r.json()["id"].as_str().unwrap().to_string();
+    let walk = app
+        .scalar_text("SELECT id FROM inv_items WHERE code = 'WALK'")
+        .await;
+    app.post_json(
+        &format!("/api/v1/suppliers/{wsup}/items"),
+        &admin,
+        json!({"item_id": walk, "pack_unit": "kg"}),
+        &[],
+    )
+    .await
+    .assert_status(201);
+    let r = app
+        .post_json(
+            "/api/v1/purchase-orders",
+            &admin,
+            json!({"supplier_id": wsup, "location_id": s002,
+                "lines": [{"item_code": "WALK", "qty": "3", "unit_price_minor": 500}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let s002_po = r.json()["id"].as_str().unwrap().to_string();
+    app.post_empty(&format!("/api/v1/purchase-orders/{s002_po}/submit"), &admin)
+        .await
+        .assert_status(200);
+    let s002_instance = app
+        .scalar_text(&format!(
+            "SELECT id FROM wf_instances WHERE doc_id = '{s002_po}'"
+        ))
+        .await;
+    let s002_task = app
+        .scalar_text(&format!(
+            "SELECT id FROM wf_tasks WHERE instance_id = '{s002_instance}'"
+        ))
+        .await;
+    let r = app
+        .post_json(
+            "/api/v1/workflow/delegations",
+            &m2,
+            json!({"delegate_username": "region.east", "starts_on": day, "ends_on": day}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let m2_delegation = r.json()["id"].as_str().unwrap().to_string();
 
     Foreign {
+        s002_po,
+        s002_instance,
+        s002_task,
+        definition,
+        m2_delegation,
         s002_transfer,
         s002_count,
         other_item,

@@ -58,3 +58,5 @@ mod transfers;
 mod validation;
 #[path = "api/webhooks.rs"]
 mod webhooks;
+#[path = "api/workflow.rs"]
+mod workflow;

@@ -447,6 +447,15 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    pub async fn scalar_text(&self, sql: &str) -> String {
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(self.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        row.try_get::<String, _>(0)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     pub async fn exec(&self, sql: &str) -> u64 {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
             .execute(self.pool())

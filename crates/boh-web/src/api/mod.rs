@@ -37,6 +37,7 @@ pub mod stock;
 pub mod system;
 pub mod transfers;
 pub mod webhooks;
+pub mod workflow;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -80,6 +81,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sales_avt::router())
         .merge(sales_anomalies::router())
         .merge(sales_dashboard::router())
+        .merge(workflow::router())
 }
 
 /// Final touches on the generated document.

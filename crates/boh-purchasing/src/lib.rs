@@ -1,0 +1,55 @@
+//! Procurement: purchase orders to suppliers, approved through the workflow engine.
+//!
+//! Invariants:
+//! - A purchase order belongs to one supplier and one receiving site; the actor needs
+//!   `purchasing.order.create` there to create, change or submit it, and `purchasing.read`
+//!   (or the create permission) to see it. Outside that scope it does not exist (404).
+//! - Lines are in the supplier's pack units (an item the supplier does not sell, or a unit it
+//!   does not sell it in, is refused and named), with exact quantities and integer money.
+//! - `status` is never taken from a request: it follows the workflow (`draft` →
+//!   `pending_approval` → `approved` / `rejected`; `cancelled` from any open state). A change
+//!   to a submitted or approved order that changes what approval looked at sends it back.
+
+pub mod po;
+
+/// The workflow document type of purchase orders, with the facts its conditions may test.
+pub fn doc_type() -> boh_workflow::DocType {
+    boh_workflow::DocType {
+        code: po::DOC_TYPE,
+        label_en: "Purchase order",
+        label_zh: "采购订单",
+        events: &["submit"],
+        schema: boh_workflow::base_schema()
+            .field(
+                "amount",
+                boh_expr::Type::Money { scale: 2 },
+                "order total in the supplier's currency (e.g. 5000.00)",
+            )
+            .field("supplier", boh_expr::Type::Text, "supplier code")
+            .field(
+                "categories",
+                boh_expr::Type::TextList,
+                "category codes of the ordered items",
+            )
+            .field(
+                "items",
+                boh_expr::Type::TextList,
+                "codes of the ordered items",
+            )
+            .field("lines", boh_expr::Type::Int, "number of lines")
+            .field(
+                "location",
+                boh_expr::Type::Text,
+                "code of the receiving site",
+            ),
+        url: |id| format!("/purchasing/orders/{id}"),
+        on_finished: Some(std::sync::Arc::new(|tx, ctx, f| {
+            Box::pin(po::on_finished(tx, ctx, f))
+        })),
+    }
+}
+
+/// Register what this module adds to the platform (its workflow document type).
+pub fn register(p: &boh_platform::Platform) {
+    boh_workflow::register(p, doc_type());
+}
