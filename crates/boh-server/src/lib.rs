@@ -117,6 +117,7 @@ pub async fn seed_modules(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "demo inventory seeded"
     );
+    seed_workflows(platform, &company).await?;
     let started = std::time::Instant::now();
     let sales = boh_sales::demo::seed(platform, &sites, size).await?;
     tracing::info!(
@@ -127,6 +128,65 @@ pub async fn seed_modules(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "demo sales seeded"
     );
+    Ok(())
+}
+
+/// Demo approval routes for purchase orders: up to 5,000.00 the region manager approves; above
+/// it the region manager and then head office.
+async fn seed_workflows(platform: &Platform, company: &str) -> anyhow::Result<()> {
+    use boh_workflow::def::{self, Approvers, DefinitionInput, Mode, Step};
+    let mut ctx = boh_platform::Ctx::system();
+    ctx.actor.company_id = Some(company.to_string());
+    let region = |sla| Step {
+        name: "Region manager / 区域经理".into(),
+        approvers: Approvers::Role {
+            role: "region_manager".into(),
+            level: "region".into(),
+        },
+        mode: Mode::Any,
+        parallel: false,
+        condition: String::new(),
+        sla_hours: Some(sla),
+        escalate_after_hours: Some(24),
+    };
+    for input in [
+        DefinitionInput {
+            code: "po-standard".into(),
+            name: "Purchase orders up to 5,000 / 5000 元以内采购".into(),
+            doc_type: "purchase_order".into(),
+            event: "submit".into(),
+            priority: 10,
+            active: true,
+            condition: "amount <= 5000".into(),
+            steps: vec![region(24)],
+        },
+        DefinitionInput {
+            code: "po-large".into(),
+            name: "Purchase orders above 5,000 / 5000 元以上采购".into(),
+            doc_type: "purchase_order".into(),
+            event: "submit".into(),
+            priority: 20,
+            active: true,
+            condition: "amount > 5000".into(),
+            steps: vec![
+                region(8),
+                Step {
+                    name: "Head office / 总部".into(),
+                    approvers: Approvers::Role {
+                        role: "admin".into(),
+                        level: "company".into(),
+                    },
+                    mode: Mode::Any,
+                    parallel: false,
+                    condition: String::new(),
+                    sla_hours: Some(24),
+                    escalate_after_hours: None,
+                },
+            ],
+        },
+    ] {
+        def::save(platform, &ctx, &input).await?;
+    }
     Ok(())
 }
 

@@ -16,11 +16,13 @@ use crate::extract::PageActor;
 use crate::state::AppState;
 
 pub mod admin;
+pub mod approvals;
 pub mod auth;
 pub mod home;
 pub mod imports;
 pub mod inventory;
 pub mod inventory_settings;
+pub mod orders;
 pub mod purchasing;
 pub mod recipes;
 pub mod sales_anomalies;
@@ -31,6 +33,7 @@ pub mod sales_ops;
 pub mod stockops;
 pub mod stores;
 pub mod valuation;
+pub mod workflows;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -148,6 +151,25 @@ pub fn router() -> Router<AppState> {
             "/inventory/documents/{id}/reverse",
             post(inventory::reverse_document),
         )
+        .route("/approvals", get(approvals::list))
+        .route("/approvals/{task_id}", post(approvals::decide))
+        .route("/approvals/delegations", post(approvals::delegate))
+        .route(
+            "/approvals/delegations/{id}/revoke",
+            post(approvals::revoke),
+        )
+        .route("/approvals/notifications/read", post(approvals::read_all))
+        .route("/purchasing/orders", get(orders::list).post(orders::create))
+        .route("/purchasing/orders/new", get(orders::new_form))
+        .route("/purchasing/orders/{id}", get(orders::detail))
+        .route("/purchasing/orders/{id}/submit", post(orders::submit))
+        .route("/purchasing/orders/{id}/cancel", post(orders::cancel))
+        .route(
+            "/admin/workflows",
+            get(workflows::list).post(workflows::save),
+        )
+        .route("/admin/workflows/new", get(workflows::new_form))
+        .route("/admin/workflows/{id}", get(workflows::edit_form))
         .route("/suppliers", get(purchasing::list).post(purchasing::create))
         .route("/suppliers/new", get(purchasing::new_form))
         .merge(crate::export::routes("/suppliers", get(purchasing::export)))
@@ -257,6 +279,18 @@ pub async fn ui(
         label: t("nav.home"),
         active: active == "home",
     }];
+    let waiting = boh_workflow::inbox::open_count(&state.platform, actor)
+        .await
+        .unwrap_or(0);
+    nav.push(NavItem {
+        href: "/approvals",
+        label: if waiting > 0 {
+            format!("{} ({waiting})", t("nav.approvals"))
+        } else {
+            t("nav.approvals")
+        },
+        active: active == "approvals",
+    });
     if actor.has_anywhere(perm::ORG_READ) {
         nav.push(NavItem {
             href: "/stores",
@@ -305,6 +339,13 @@ pub async fn ui(
             href: "/imports",
             label: t("nav.imports"),
             active: active == "imports",
+        });
+    }
+    if actor.has_anywhere(perm::PURCHASING_READ) || actor.has_anywhere(perm::PURCHASING_ORDER) {
+        nav.push(NavItem {
+            href: "/purchasing/orders",
+            label: t("nav.orders"),
+            active: active == "orders",
         });
     }
     if actor.has_anywhere(perm::INVENTORY_READ) {
@@ -394,6 +435,13 @@ pub async fn ui(
             href: "/admin/audit",
             label: t("nav.audit"),
             active: active == "audit",
+        });
+    }
+    if actor.has_anywhere(perm::WORKFLOW_MANAGE) || actor.has_anywhere(perm::WORKFLOW_READ) {
+        admin_nav.push(NavItem {
+            href: "/admin/workflows",
+            label: t("nav.workflows"),
+            active: active == "workflows",
         });
     }
     if actor.has_anywhere(perm::JOB_READ) {
