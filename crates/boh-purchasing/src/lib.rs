@@ -11,6 +11,7 @@
 //!   to a submitted or approved order that changes what approval looked at sends it back.
 
 pub mod po;
+pub mod receipt;
 
 /// The workflow document type of purchase orders, with the facts its conditions may test.
 pub fn doc_type() -> boh_workflow::DocType {

@@ -21,6 +21,9 @@ pub mod status {
     pub const APPROVED: &str = "approved";
     pub const REJECTED: &str = "rejected";
     pub const CANCELLED: &str = "cancelled";
+    /// Goods received for some lines, others still short.
+    pub const PARTIAL: &str = "partially_received";
+    pub const RECEIVED: &str = "received";
 }
 
 /// A line as sent: the supplier item by id, or the item by code (with the pack unit when the
@@ -73,6 +76,9 @@ pub struct PoLine {
     pub qty: Qty,
     pub unit_price_minor: i64,
     pub amount_minor: i64,
+    /// Accepted so far, in the pack unit.
+    #[schema(value_type = String)]
+    pub qty_received: Qty,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -317,6 +323,7 @@ async fn check(p: &Platform, actor: &Actor, input: &PoInput) -> Result<Checked> 
             qty: q,
             unit_price_minor: price,
             amount_minor: amount,
+            qty_received: Qty(0),
         });
         cat_ids.insert(si.item_id.clone());
     }
@@ -602,10 +609,13 @@ pub async fn submit(p: &Platform, ctx: &Ctx, id: &str) -> Result<PurchaseOrder> 
 /// approval (its running or finished approval is superseded by a new one).
 pub async fn update(p: &Platform, ctx: &Ctx, id: &str, input: &PoInput) -> Result<PurchaseOrder> {
     let po = for_change(p, &ctx.actor, id).await?;
-    if po.status == status::CANCELLED {
+    if matches!(
+        po.status.as_str(),
+        status::CANCELLED | status::PARTIAL | status::RECEIVED
+    ) {
         return Err(PlatformError::conflict(
             "status",
-            format!("order {} is cancelled", po.number),
+            format!("order {} is {} and cannot change", po.number, po.status),
         ));
     }
     if input.supplier_id != po.supplier_id {
@@ -846,7 +856,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<PurchaseOrder>
     let mut po = from_row(&r)?;
     let rows = sqlx::query(
         "SELECT l.line_no, l.supplier_item_id, l.item_id, i.code, i.name_en, l.pack_unit, l.pack_factor, l.qty, \
-         l.unit_price_minor, l.amount_minor FROM purchase_order_lines l JOIN inv_items i ON i.id = l.item_id \
+         l.unit_price_minor, l.amount_minor, l.qty_received FROM purchase_order_lines l JOIN inv_items i ON i.id = l.item_id \
          WHERE l.po_id = $1 ORDER BY l.line_no",
     )
     .bind(id)
@@ -864,6 +874,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<PurchaseOrder>
             qty: Qty(l.try_get("qty")?),
             unit_price_minor: l.try_get("unit_price_minor")?,
             amount_minor: l.try_get("amount_minor")?,
+            qty_received: Qty(l.try_get("qty_received")?),
         });
     }
     Ok(po)

@@ -34,6 +34,8 @@ mod jobs;
 mod limits;
 #[path = "api/migrations.rs"]
 mod migrations;
+#[path = "api/receipts.rs"]
+mod receipts;
 #[path = "api/recipes.rs"]
 mod recipes;
 #[path = "api/revocation.rs"]

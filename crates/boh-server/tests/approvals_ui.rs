@@ -2,8 +2,9 @@
 //! the real server, once on SQLite and once on PostgreSQL. The administrator sets up an
 //! approval workflow in the editor (a bad condition is named, then fixed); the store manager
 //! orders from the supplier's item list, reads the approval route and submits; the region
-//! manager, on a phone and in Chinese, approves in "my approvals"; the order is approved and
-//! its history shows who decided.
+//! manager, on a phone and in Chinese, approves in "my approvals"; the order is approved, its
+//! history shows who decided, and the store receives it (one bag damaged): the order is partly
+//! received and the stock went up at the order price.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (override with `BOH_CHROMIUM` and
 //! `BOH_CHROMEDRIVER`). Set `BOH_SCREENSHOT_DIR` to keep full-page PNGs at desktop (1280 px)
@@ -126,9 +127,27 @@ async fn order_approve_on_a_phone(app: TestApp) {
     }
     drop(driver);
     let status = app
-        .scalar_i64("SELECT COUNT(*) FROM purchase_orders WHERE status = 'approved'")
+        .scalar_i64("SELECT COUNT(*) FROM purchase_orders WHERE status = 'partially_received'")
         .await;
-    assert_eq!(status, 1, "the order is approved in the database");
+    assert_eq!(status, 1, "the order is approved and partly received");
+    // Stock at S001: 1 bag of flour (25 kg) and 1 case of butter (10 kg), at the order price.
+    let s1 = app.store_id("S001").await;
+    for (code, kg, value) in [("FLOUR", 25, 16000), ("BUTTER", 10, 52000)] {
+        let q = app
+            .scalar_i64(&format!(
+                "SELECT v.qty FROM inv_valuation v JOIN inv_items i ON i.id = v.item_id \
+                 WHERE i.code = '{code}' AND v.location_id = '{s1}'"
+            ))
+            .await;
+        assert_eq!(q, kg * 1_000_000, "{code} on hand");
+        let v = app
+            .scalar_i64(&format!(
+                "SELECT v.value FROM inv_valuation v JOIN inv_items i ON i.id = v.item_id \
+                 WHERE i.code = '{code}' AND v.location_id = '{s1}'"
+            ))
+            .await;
+        assert_eq!(v, value, "{code} valued at the order price");
+    }
 }
 
 async fn admin_walk(c: &Client, base: &str, shots: &Shots) -> Result<()> {
@@ -274,6 +293,23 @@ async fn manager_sees_approved(c: &Client, base: &str, po: &str) -> Result<()> {
     ensure!(
         history.contains("Wang Fang") && history.contains("同意，按时送货"),
         "the history shows who approved and why: {history}"
+    );
+    // The goods arrive: one bag of flour is damaged, the rest is accepted as proposed.
+    wait_css(c, "#receive-form").await?;
+    fill(c, "input[name='damaged.1']", "1").await?;
+    fill(c, "input[name='qty.1']", "1").await?;
+    fill(c, "#receipt_key", "DN-88").await?;
+    click(c, "#receive-po").await?;
+    wait_url(c, "received=1").await?;
+    wait_css(c, "#po-receipts").await?;
+    let st = c
+        .find(Locator::Css("#po-status"))
+        .await?
+        .attr("data-status")
+        .await?;
+    ensure!(
+        st.as_deref() == Some("partially_received"),
+        "one bag still to come: {st:?}"
     );
     Ok(())
 }

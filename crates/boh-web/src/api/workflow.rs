@@ -38,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(submit_po))
         .routes(routes!(cancel_po))
         .routes(routes!(po_history))
+        .routes(routes!(list_receipts, receive_po))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -422,4 +423,50 @@ async fn po_history(
     Ok(Json(PoApproval {
         instance: run::latest_for(p, &system, po::DOC_TYPE, &order.id).await?,
     }))
+}
+
+/// Receive goods against an approved order: per order line the accepted and damaged quantity
+/// (pack units), a substitute item, lot and expiry, and the temperature of chilled and frozen
+/// goods. The accepted goods are posted to the stock ledger at the order's price; the order
+/// becomes `partially_received` or `received`. `receipt_key` (e.g. the delivery note) makes a
+/// retry answer the first receipt.
+#[utoipa::path(post, path = "/api/v1/purchase-orders/{po_id}/receipts", tag = "purchasing",
+    params(("po_id" = String, Path, description = "Purchase order id")),
+    request_body = boh_purchasing::receipt::ReceiptInput,
+    responses((status = 201, body = boh_purchasing::receipt::Receipt), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+async fn receive_po(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let route = format!("/api/v1/purchase-orders/{id}/receipts");
+    create(
+        &state,
+        &ctx,
+        &headers,
+        &route,
+        body,
+        async |input: boh_purchasing::receipt::ReceiptInput, ctx| {
+            boh_purchasing::receipt::receive(&state.platform, &ctx, &id, &input).await
+        },
+    )
+    .await
+}
+
+/// The receipts of an order, with what is still short or was delivered over.
+#[utoipa::path(get, path = "/api/v1/purchase-orders/{po_id}/receipts", tag = "purchasing",
+    params(("po_id" = String, Path, description = "Purchase order id")),
+    responses((status = 200, body = Vec<boh_purchasing::receipt::Receipt>), (status = 404, body = crate::error::ErrorBody)))]
+async fn list_receipts(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<boh_purchasing::receipt::Receipt>>> {
+    Ok(Json(
+        boh_purchasing::receipt::list_for(&state.platform, &ctx.actor, &id).await?,
+    ))
 }

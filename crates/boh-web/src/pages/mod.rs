@@ -164,6 +164,7 @@ pub fn router() -> Router<AppState> {
         .route("/purchasing/orders/{id}", get(orders::detail))
         .route("/purchasing/orders/{id}/submit", post(orders::submit))
         .route("/purchasing/orders/{id}/cancel", post(orders::cancel))
+        .route("/purchasing/orders/{id}/receive", post(orders::receive))
         .route(
             "/admin/workflows",
             get(workflows::list).post(workflows::save),

@@ -29,6 +29,8 @@ const STATUSES: &[&str] = &[
     "pending_approval",
     "approved",
     "rejected",
+    "partially_received",
+    "received",
     "cancelled",
 ];
 
@@ -307,7 +309,9 @@ struct DetailPage {
     route: Option<Route>,
     route_error: Option<String>,
     approval: Option<InstanceView>,
+    receipts: Vec<boh_purchasing::receipt::Receipt>,
     can_change: bool,
+    can_receive: bool,
     error: Option<String>,
 }
 
@@ -325,7 +329,19 @@ impl DetailPage {
         self.can_change && (self.order.status == "draft" || self.order.status == "rejected")
     }
     fn can_cancel(&self) -> bool {
-        self.can_change && self.order.status != "cancelled"
+        self.can_change && matches!(self.order.status.as_str(), "draft" | "pending_approval" | "approved" | "rejected")
+    }
+    fn receivable(&self) -> bool {
+        self.can_receive && matches!(self.order.status.as_str(), "approved" | "partially_received")
+    }
+    /// What is still to come on a line (blank when nothing).
+    fn remaining(&self, l: &boh_purchasing::po::PoLine) -> String {
+        let left = l.qty.micros() - l.qty_received.micros();
+        if left > 0 {
+            boh_kernel::Qty(left).to_text()
+        } else {
+            String::new()
+        }
     }
 }
 
@@ -335,6 +351,8 @@ pub struct DetailQuery {
     pub created: Option<String>,
     #[serde(default)]
     pub submitted: Option<String>,
+    #[serde(default)]
+    pub received: Option<String>,
 }
 
 async fn detail_page(
@@ -354,6 +372,10 @@ async fn detail_page(
         .map(|n| n.path)
         .unwrap_or_default();
     let can_change = ctx.actor.allows(perm::PURCHASING_ORDER, &path);
+    let can_receive = ctx.actor.allows(perm::INVENTORY_MOVE_CREATE, &path);
+    let receipts = boh_purchasing::receipt::list_for(p, &ctx.actor, id)
+        .await
+        .map_err(error_page)?;
     let (route, route_error) = if po.status == "draft" || po.status == "rejected" {
         match po::route(p, &ctx.actor, id).await {
             Ok(r) => (Some(r), None),
@@ -383,7 +405,9 @@ async fn detail_page(
         route,
         route_error,
         approval,
+        receipts,
         can_change,
+        can_receive,
         error,
     })
 }
@@ -401,6 +425,8 @@ pub async fn detail(
                 pg.ui.flash = Some(pg.ui.t("po.created"));
             } else if q.submitted.is_some() {
                 pg.ui.flash = Some(pg.ui.t("po.submitted"));
+            } else if q.received.is_some() {
+                pg.ui.flash = Some(pg.ui.t("po.received_flash"));
             }
             render(pg)
         }
@@ -459,6 +485,56 @@ pub async fn cancel(
 ) -> Response {
     match po::cancel(&state.platform, &ctx, &id, &form.reason).await {
         Ok(o) => Redirect::to(&format!("/purchasing/orders/{}", o.id)).into_response(),
+        Err(e) => refused(&state, &parts, &ctx, &id, e).await,
+    }
+}
+
+/// The receiving form: `qty.<line>`, `damaged.<line>`, `lot.<line>`, `expiry.<line>`,
+/// `temp.<line>`; lines with nothing accepted or refused are left out.
+pub async fn receive(
+    State(state): State<AppState>,
+    parts: Parts,
+    PageActor(ctx): PageActor,
+    Path(id): Path<String>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    use boh_purchasing::receipt::{ReceiptInput, ReceiptLineInput};
+    let get = |k: String| {
+        form.get(&k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let mut nos: Vec<i64> = form
+        .keys()
+        .filter_map(|k| k.strip_prefix("qty.").and_then(|n| n.parse().ok()))
+        .collect();
+    nos.sort();
+    let lines: Vec<ReceiptLineInput> = nos
+        .into_iter()
+        .filter_map(|n| {
+            let qty = get(format!("qty.{n}"));
+            let damaged = get(format!("damaged.{n}"));
+            if qty.is_none() && damaged.is_none() {
+                return None;
+            }
+            Some(ReceiptLineInput {
+                line_no: n,
+                qty: serde_json::Value::String(qty.unwrap_or_else(|| "0".into())),
+                damaged: damaged.map(serde_json::Value::String),
+                substitute_item_code: None,
+                lot_code: get(format!("lot.{n}")),
+                expiry_date: get(format!("expiry.{n}")),
+                temperature: get(format!("temp.{n}")).map(serde_json::Value::String),
+            })
+        })
+        .collect();
+    let input = ReceiptInput {
+        lines,
+        note: get("note".into()),
+        receipt_key: get("receipt_key".into()),
+    };
+    match boh_purchasing::receipt::receive(&state.platform, &ctx, &id, &input).await {
+        Ok(_) => Redirect::to(&format!("/purchasing/orders/{id}?received=1")).into_response(),
         Err(e) => refused(&state, &parts, &ctx, &id, e).await,
     }
 }
