@@ -311,6 +311,17 @@ pub async fn ensure_schedule(
     })
 }
 
+/// Remove a schedule (nothing when there is none); jobs it already enqueued still run.
+pub async fn remove_schedule(p: &Platform, name: &str) -> Result<()> {
+    crate::tx!(p.db, tx, {
+        sqlx::query("DELETE FROM job_schedules WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        Ok::<_, PlatformError>(())
+    })
+}
+
 /// Enqueue a job for every schedule that is due; safe to call from several instances at once.
 pub async fn tick_schedules(p: &Platform) -> Result<usize> {
     let t = now().micros();

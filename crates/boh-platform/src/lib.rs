@@ -1,12 +1,13 @@
 //! The platform every business module lives in: the organisation tree, identity and access
 //! (users, roles as data, grants on subtrees, sessions, API tokens, login throttling), the
 //! hash-chained audit log, the transactional outbox with webhooks, durable jobs with leases and
-//! cron schedules, database locks and idempotency keys, and the spreadsheet machinery every
-//! module shares ([`sheet`] for reading and writing CSV/XLSX, [`import`] for importers).
+//! cron schedules, database locks and idempotency keys, e-mail copies of notifications over
+//! SMTP ([`mail`]), and the spreadsheet machinery every module shares ([`sheet`] for reading
+//! and writing CSV/XLSX, [`import`] for importers).
 //!
 //! Owned tables: `org_nodes`, `users`, `roles`, `grants`, `sessions`, `api_tokens`,
 //! `login_throttle`, `audit_log`, `audit_head`, `outbox`, `webhook_*`, `jobs`, `job_schedules`,
-//! `locks`, `idempotency_keys`, `imports`, `import_files`, `app_meta`.
+//! `locks`, `idempotency_keys`, `imports`, `import_files`, `mail_outbox`, `app_meta`.
 //!
 //! Invariants:
 //! - Every read of business data takes an [`Actor`](boh_kernel::Actor) and filters with
@@ -86,6 +87,7 @@ pub mod iam;
 pub mod idem;
 pub mod import;
 pub mod jobs;
+pub mod mail;
 pub mod org;
 pub mod org_import;
 pub mod sheet;
@@ -111,6 +113,8 @@ pub struct PlatformSettings {
     pub login_window_secs: i64,
     /// File limits and the size from which imports run as jobs.
     pub imports: import::Settings,
+    /// Where notifications are mailed; `None` (the default) keeps them in-app only.
+    pub smtp: Option<mail::SmtpSettings>,
 }
 
 impl Default for PlatformSettings {
@@ -121,6 +125,7 @@ impl Default for PlatformSettings {
             login_max_failures: 10,
             login_window_secs: 15 * 60,
             imports: import::Settings::default(),
+            smtp: None,
         }
     }
 }

@@ -48,6 +48,8 @@ enum Command {
         /// Do not run the background worker in this process (another instance runs it).
         #[arg(long)]
         no_worker: bool,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -107,6 +109,83 @@ enum Command {
     CrashTest(crate::crash::CrashArgs),
     /// Run a benchmark; the last line of output is JSON with the figures and the baseline ratio.
     Bench(crate::bench::BenchArgs),
+}
+
+/// E-mail copies of notifications; off unless an SMTP host is given.
+#[derive(Args, Clone, Debug)]
+struct MailArgs {
+    /// SMTP server for notification e-mails; without one, notifications stay in-app only.
+    #[arg(long, env = "BOH_SMTP_HOST")]
+    smtp_host: Option<String>,
+    /// SMTP port (default: 587 with starttls, 465 with tls, 25 with none).
+    #[arg(long, env = "BOH_SMTP_PORT")]
+    smtp_port: Option<u16>,
+    /// How the SMTP connection is secured: `starttls` (required, not opportunistic), `tls`
+    /// (implicit TLS) or `none` (plain text, for a relay on a trusted network).
+    #[arg(long, env = "BOH_SMTP_TLS", default_value = "starttls", value_parser = ["none", "starttls", "tls"])]
+    smtp_tls: String,
+    /// SMTP login (with `--smtp-password`); no login when unset.
+    #[arg(long, env = "BOH_SMTP_USERNAME")]
+    smtp_username: Option<String>,
+    /// SMTP password; prefer the environment variable (a flag shows in the process list).
+    #[arg(long, env = "BOH_SMTP_PASSWORD", hide_env_values = true)]
+    smtp_password: Option<String>,
+    /// Sender of notification e-mails, e.g. `BOH <boh@example.com>`; needed with an SMTP host.
+    #[arg(long, env = "BOH_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// Where users reach BOH, e.g. `https://boh.example.com`, for the links in e-mails;
+    /// needed with an SMTP host.
+    #[arg(long, env = "BOH_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl MailArgs {
+    /// The SMTP settings, or `None` without a host (e-mail off).
+    fn settings(&self) -> anyhow::Result<Option<boh_platform::mail::SmtpSettings>> {
+        use boh_platform::mail::{SmtpSettings, SmtpTls};
+        let Some(host) = self
+            .smtp_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        else {
+            return Ok(None);
+        };
+        let tls: SmtpTls = self
+            .smtp_tls
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--smtp-tls / BOH_SMTP_TLS: {e}"))?;
+        let from = self
+            .smtp_from
+            .as_deref()
+            .filter(|f| !f.trim().is_empty())
+            .ok_or_else(|| {
+                anyhow::anyhow!("--smtp-from / BOH_SMTP_FROM is needed with an SMTP host")
+            })?;
+        let from = from.parse().map_err(|e| {
+            anyhow::anyhow!("--smtp-from / BOH_SMTP_FROM {from:?} is not a mailbox (e.g. `BOH <boh@example.com>`): {e}")
+        })?;
+        let public_url = self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                anyhow::anyhow!("--public-url / BOH_PUBLIC_URL is needed with an SMTP host")
+            })?;
+        if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
+            anyhow::bail!("--public-url / BOH_PUBLIC_URL must start with https:// or http://");
+        }
+        Ok(Some(SmtpSettings {
+            host: host.to_string(),
+            port: self.smtp_port.unwrap_or_else(|| tls.default_port()),
+            tls,
+            username: self.smtp_username.clone().filter(|u| !u.is_empty()),
+            password: self.smtp_password.clone(),
+            from,
+            public_url: public_url.trim_end_matches('/').to_string(),
+        }))
+    }
 }
 
 #[derive(Subcommand)]
@@ -213,7 +292,15 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             demo_size,
             secure_cookies,
             no_worker,
+            mail,
         } => {
+            let smtp = mail.settings()?;
+            if let Some(s) = &smtp {
+                println!(
+                    "e-mail notifications via {}:{} ({}) from {}",
+                    s.host, s.port, s.tls, s.from
+                );
+            }
             let settings = Settings {
                 database_url: db.database_url.clone(),
                 bind,
@@ -228,7 +315,10 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     .filter(|p| !p.is_empty()),
                 secure_cookies,
                 run_worker: !no_worker,
-                platform: PlatformSettings::default(),
+                platform: PlatformSettings {
+                    smtp,
+                    ..PlatformSettings::default()
+                },
             };
             let (app, note) = Application::build(settings).await?;
             let addr = app.local_addr()?;
@@ -426,5 +516,92 @@ async fn user(cmd: UserCmd) -> anyhow::Result<ExitCode> {
             println!("user {username} deactivated");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(args: &[&str]) -> anyhow::Result<Option<boh_platform::mail::SmtpSettings>> {
+        let mut argv = vec!["boh", "serve"];
+        argv.extend_from_slice(args);
+        let Command::Serve { mail, .. } = Cli::try_parse_from(argv)?.command else {
+            anyhow::bail!("not serve");
+        };
+        mail.settings()
+    }
+
+    #[test]
+    fn e_mail_is_off_without_a_host() {
+        assert!(mail(&[]).expect("parses").is_none());
+        assert!(
+            mail(&["--smtp-from", "boh@example.cn"])
+                .expect("parses")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn e_mail_settings_from_flags() {
+        let s = mail(&[
+            "--smtp-host",
+            "smtp.example.cn",
+            "--smtp-from",
+            "BOH <boh@example.cn>",
+            "--public-url",
+            "https://boh.example.cn/",
+        ])
+        .expect("parses")
+        .expect("e-mail on");
+        assert_eq!(s.port, 587);
+        assert_eq!(s.tls, boh_platform::mail::SmtpTls::StartTls);
+        assert_eq!(s.public_url, "https://boh.example.cn");
+        assert_eq!(s.from.email.to_string(), "boh@example.cn");
+        assert!(s.username.is_none());
+        let s = mail(&[
+            "--smtp-host",
+            "smtp.example.cn",
+            "--smtp-tls",
+            "tls",
+            "--smtp-username",
+            "boh",
+            "--smtp-password",
+            "pw",
+            "--smtp-from",
+            "boh@example.cn",
+            "--public-url",
+            "http://127.0.0.1:8080",
+        ])
+        .expect("parses")
+        .expect("e-mail on");
+        assert_eq!((s.port, s.tls), (465, boh_platform::mail::SmtpTls::Tls));
+        assert_eq!(s.username.as_deref(), Some("boh"));
+    }
+
+    #[test]
+    fn e_mail_settings_are_checked() {
+        let host = ["--smtp-host", "smtp.example.cn"];
+        let cases: [&[&str]; 4] = [
+            &["--public-url", "https://boh.example.cn"],
+            &["--smtp-from", "boh@example.cn"],
+            &[
+                "--smtp-from",
+                "not a mailbox",
+                "--public-url",
+                "https://boh.example.cn",
+            ],
+            &[
+                "--smtp-from",
+                "boh@example.cn",
+                "--public-url",
+                "boh.example.cn",
+            ],
+        ];
+        for rest in cases {
+            let args: Vec<&str> = host.iter().chain(rest).copied().collect();
+            assert!(mail(&args).is_err(), "{args:?}");
+        }
+        assert!(mail(&["--smtp-host", "h", "--smtp-tls", "ssl"]).is_err());
     }
 }

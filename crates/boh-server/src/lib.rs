@@ -85,6 +85,9 @@ pub fn job_registry() -> jobs::Registry {
             serde_json::to_value(s).map_err(|e| e.to_string())
         })
     });
+    r.register(boh_platform::mail::JOB_KIND, |p, job, progress| {
+        Box::pin(boh_platform::mail::run_job(p, job, progress))
+    });
     r.register("sessions.purge", |p, _job, _progress| {
         Box::pin(async move {
             let n = boh_platform::auth::purge_sessions(&p)
@@ -256,6 +259,9 @@ impl Application {
         settings: Settings,
         extra: axum::Router<AppState>,
     ) -> anyhow::Result<(Application, Option<String>)> {
+        if let Some(smtp) = &settings.platform.smtp {
+            boh_platform::mail::check(smtp).map_err(|e| anyhow::anyhow!("e-mail settings: {e}"))?;
+        }
         let db = Db::connect(&settings.database_url).await?;
         db.migrate().await?;
         let platform = Platform::new(db, settings.platform.clone());
@@ -297,6 +303,20 @@ impl Application {
             &serde_json::json!({}),
         )
         .await?;
+        // The e-mail sender every minute, only while e-mail is on (a job row a minute for
+        // nothing otherwise); every instance should have the same SMTP settings.
+        if settings.platform.smtp.is_some() {
+            jobs::ensure_schedule(
+                &platform,
+                boh_platform::mail::JOB_KIND,
+                "* * * * *",
+                boh_platform::mail::JOB_KIND,
+                &serde_json::json!({}),
+            )
+            .await?;
+        } else {
+            jobs::remove_schedule(&platform, boh_platform::mail::JOB_KIND).await?;
+        }
         let state = AppState::new(
             platform,
             WebSettings {

@@ -32,6 +32,8 @@ mod inventory_imports;
 mod jobs;
 #[path = "api/limits.rs"]
 mod limits;
+#[path = "api/mail.rs"]
+mod mail;
 #[path = "api/migrations.rs"]
 mod migrations;
 #[path = "api/receipts.rs"]

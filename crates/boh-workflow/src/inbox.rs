@@ -7,25 +7,39 @@ use boh_platform::{Ctx, FieldError, Platform, PlatformError, Result, audit, tx};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
-/// Add an in-app notification (the e-mail job reads the same rows).
+/// Add an in-app notification and, when e-mail is on and the user has an address, queue its
+/// e-mail copy in the same transaction ([`boh_platform::mail::queue`]; a job sends it).
 pub async fn notify(
+    p: &Platform,
     tx: &mut AnyConnection,
     user_id: &str,
     kind: &str,
     title: &str,
     url: Option<&str>,
 ) -> Result<()> {
+    let id = new_id();
     let title: String = title.chars().take(300).collect();
     sqlx::query(
         "INSERT INTO notifications (id, user_id, kind, title, url, created_at, read_at) VALUES ($1,$2,$3,$4,$5,$6,NULL)",
     )
-    .bind(new_id())
+    .bind(&id)
     .bind(user_id)
     .bind(kind)
     .bind(&title)
     .bind(url)
     .bind(now().micros())
     .execute(&mut *tx)
+    .await?;
+    boh_platform::mail::queue(
+        p,
+        tx,
+        &boh_platform::mail::Notice {
+            notification_id: &id,
+            user_id,
+            title: &title,
+            url,
+        },
+    )
     .await?;
     Ok(())
 }

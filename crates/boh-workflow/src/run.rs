@@ -129,6 +129,7 @@ pub async fn start_in(
             .await?;
             if open {
                 crate::inbox::notify(
+                    p,
                     tx,
                     &a.user.id,
                     "approval.requested",
@@ -276,6 +277,7 @@ async fn finish(
     let dt = crate::doc_type(p, doc_type);
     let url = dt.as_ref().map(|d| (d.url)(doc_id));
     crate::inbox::notify(
+        p,
         tx,
         &requester,
         match outcome {
@@ -619,6 +621,7 @@ async fn advance(
         .execute(&mut *tx)
         .await?;
         crate::inbox::notify(
+            p,
             tx,
             &assignee,
             "approval.requested",

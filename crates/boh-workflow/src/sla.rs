@@ -55,6 +55,7 @@ pub async fn sweep(p: &Platform, at: i64) -> Result<Sweep> {
                 .rows_affected();
                 if n == 1 {
                     crate::inbox::notify(
+                        p,
                         tx,
                         &assignee,
                         "approval.overdue",
@@ -168,6 +169,7 @@ pub async fn sweep(p: &Platform, at: i64) -> Result<Sweep> {
                 .execute(&mut *tx)
                 .await?;
                 crate::inbox::notify(
+                    p,
                     tx,
                     &u.id,
                     "approval.escalated",

@@ -16,13 +16,13 @@ both!(definitions_are_checked_and_versioned);
 both!(orders_route_by_amount_and_the_rules_hold);
 both!(delegation_and_overdue_escalation);
 
-struct Fixture {
-    admin: String,
-    supplier: String,
-    s1: String,
+pub(crate) struct Fixture {
+    pub(crate) admin: String,
+    pub(crate) supplier: String,
+    pub(crate) s1: String,
 }
 
-async fn fixture(app: &TestApp) -> Fixture {
+pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let admin = app.login_token("admin").await;
     let flour = item(
         app,
@@ -53,7 +53,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
-fn small_and_large() -> [Value; 2] {
+pub(crate) fn small_and_large() -> [Value; 2] {
     [
         json!({"code": "po-small", "name": "Small orders", "doc_type": "purchase_order",
                "priority": 10, "condition": "amount < 1000",
@@ -67,7 +67,7 @@ fn small_and_large() -> [Value; 2] {
     ]
 }
 
-async fn define(app: &TestApp, admin: &str, body: Value) -> Value {
+pub(crate) async fn define(app: &TestApp, admin: &str, body: Value) -> Value {
     let r = app
         .post_json("/api/v1/workflow/definitions", admin, body, &[])
         .await;
@@ -75,7 +75,7 @@ async fn define(app: &TestApp, admin: &str, body: Value) -> Value {
     r.json()
 }
 
-async fn order(app: &TestApp, token: &str, f: &Fixture, bags: &str) -> Value {
+pub(crate) async fn order(app: &TestApp, token: &str, f: &Fixture, bags: &str) -> Value {
     let r = app
         .post_json(
             "/api/v1/purchase-orders",
@@ -97,13 +97,18 @@ async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> crate::comm
         .await
 }
 
-async fn inbox(app: &TestApp, token: &str) -> Vec<Value> {
+pub(crate) async fn inbox(app: &TestApp, token: &str) -> Vec<Value> {
     let r = app.get("/api/v1/workflow/inbox", token).await;
     r.assert_status(200);
     r.json()["items"].as_array().cloned().unwrap_or_default()
 }
 
-async fn decide(app: &TestApp, token: &str, task: &str, body: Value) -> crate::common::Resp {
+pub(crate) async fn decide(
+    app: &TestApp,
+    token: &str,
+    task: &str,
+    body: Value,
+) -> crate::common::Resp {
     app.post_json(
         &format!("/api/v1/workflow/tasks/{task}/decision"),
         token,

@@ -1,5 +1,6 @@
 //! The integration-test harness: a fresh database per test on SQLite or PostgreSQL, the whole
-//! application served on a free loopback port, a small HTTP client, and a webhook sink.
+//! application served on a free loopback port, a small HTTP client, a webhook sink, and an
+//! SMTP sink (`smtp`).
 //!
 //! Every test is written once as `async fn name(app: TestApp)` and instantiated for both
 //! databases with `both!(name);`, which generates `name::sqlite` and `name::postgres`.
@@ -10,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod smtp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -52,6 +54,20 @@ macro_rules! both {
                 let db = $crate::common::TestDb::create($crate::common::Backend::Postgres).await;
                 let app = $crate::common::spawn_app_routes(db, $extra()).await;
                 super::$name(app).await;
+            }
+        }
+    };
+    // `both!(name, backend)`: `async fn name(backend: Backend)` spawns its own app, for
+    // settings that need something started first (an SMTP sink's port).
+    ($name:ident, backend) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::common::Backend::Postgres).await;
             }
         }
     };
