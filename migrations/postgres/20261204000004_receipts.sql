@@ -36,3 +36,10 @@ CREATE TABLE po_receipt_lines (
 );
 
 ALTER TABLE purchase_order_lines ADD COLUMN qty_received BIGINT NOT NULL DEFAULT 0;
+
+-- The order list's newest-first pages (ids are UUIDv7, so id order is creation order), by
+-- status, by site (a store manager's scope) and by supplier.
+CREATE INDEX purchase_orders_status_id ON purchase_orders(status, id);
+CREATE INDEX purchase_orders_path_id ON purchase_orders(location_path, id);
+CREATE INDEX purchase_orders_location_id ON purchase_orders(location_id, status, id);
+CREATE INDEX purchase_orders_supplier_id ON purchase_orders(supplier_id, status, id);

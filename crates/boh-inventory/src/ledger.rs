@@ -32,7 +32,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::catalog::{self, Item};
-use crate::{in_placeholders, values_placeholders};
+use crate::in_placeholders;
 
 /// Kinds of movement.
 pub const MOVEMENT_KINDS: &[&str] = &[
@@ -725,7 +725,7 @@ pub async fn post_in(
             "INSERT INTO inv_movements (id, doc_id, line_no, company_id, location_id, location_path, item_id, \
              lot_id, kind, qty, value, business_date, posted_at, reason, reverses_id, went_negative, created_by) \
              VALUES {}",
-            values_placeholders(chunk.len(), MCOLS, 1)
+            boh_platform::util::values_list(tx, chunk.len(), MCOLS)
         );
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for m in chunk {
@@ -772,7 +772,7 @@ pub async fn post_in(
         let sql = format!(
             "INSERT INTO inv_stock (location_id, item_id, lot_id, location_path, qty, updated_at) VALUES {} \
              ON CONFLICT (location_id, item_id, lot_id) DO UPDATE SET qty = excluded.qty, updated_at = excluded.updated_at",
-            values_placeholders(chunk.len(), 6, 1)
+            boh_platform::util::values_list(tx, chunk.len(), 6)
         );
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for ((item, lot), qty) in chunk {
@@ -796,7 +796,7 @@ pub async fn post_in(
              last_unit_cost, negative_since, last_movement_at) VALUES {} ON CONFLICT (location_id, item_id) \
              DO UPDATE SET qty = excluded.qty, value = excluded.value, last_unit_cost = excluded.last_unit_cost, \
              negative_since = excluded.negative_since, last_movement_at = excluded.last_movement_at",
-            values_placeholders(chunk.len(), 9, 1)
+            boh_platform::util::values_list(tx, chunk.len(), 9)
         );
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for (id, v) in chunk {

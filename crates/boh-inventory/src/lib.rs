@@ -172,7 +172,10 @@ pub async fn report_today(p: &Platform, actor: &Actor, location_id: &str) -> jif
 }
 
 /// Placeholders `($n, $n+1, …), (…)` for a multi-row statement of `rows` × `cols` values,
-/// numbered from `start`.
+/// numbered from `start`. For statements made only of such a list prefer
+/// `boh_platform::util::values_list`, which on SQLite writes anonymous `?`: binding a numbered
+/// parameter makes the driver look its name up in a list of all of them, so numbered lists
+/// cost O(n²) in the number of values (27 ms against 3 ms for 500 rows of 9 columns).
 pub fn values_placeholders(rows: usize, cols: usize, start: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     let mut n = start;

@@ -13,7 +13,7 @@ use boh_platform::{Ctx, FieldError, Platform, PlatformError, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{in_placeholders, values_placeholders};
+use crate::in_placeholders;
 
 pub const POLICIES: &[&str] = &["forbid", "allow"];
 
@@ -438,7 +438,7 @@ pub async fn set_item_locations(
                  par_qty, min_qty, max_qty, updated_at) VALUES {} ON CONFLICT (location_id, item_id) DO UPDATE SET \
                  storage_area_id = excluded.storage_area_id, stocked = excluded.stocked, par_qty = excluded.par_qty, \
                  min_qty = excluded.min_qty, max_qty = excluded.max_qty, updated_at = excluded.updated_at",
-                values_placeholders(chunk.len(), 9, 1)
+                boh_platform::util::values_list(tx, chunk.len(), 9)
             );
             let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).persistent(false);
             for il in chunk {

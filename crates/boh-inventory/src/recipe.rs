@@ -38,7 +38,7 @@ use serde_json::json;
 
 use crate::catalog::{self, Item};
 use crate::supplier;
-use crate::{QtyText, company, in_placeholders, require_catalog, values_placeholders};
+use crate::{QtyText, company, in_placeholders, require_catalog};
 
 /// Item kinds that may have a recipe.
 pub const RECIPE_KINDS: &[&str] = &["menu", "prepared"];
@@ -691,7 +691,7 @@ pub(crate) async fn add_version_as_of(
         for (ci, chunk) in lines.chunks(300).enumerate() {
             let sql = format!(
                 "INSERT INTO inv_recipe_lines (version_id, line_no, component_id, qty, unit, base_qty, yield_bp) VALUES {}",
-                values_placeholders(chunk.len(), 7, 1)
+                boh_platform::util::values_list(tx, chunk.len(), 7)
             );
             let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
             for (j, l) in chunk.iter().enumerate() {

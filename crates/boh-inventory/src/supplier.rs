@@ -31,7 +31,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::catalog::{self, Item, UpsertMode};
-use crate::{company, in_placeholders, require_catalog, validate_code, values_placeholders};
+use crate::{company, in_placeholders, require_catalog, validate_code};
 
 /// The largest money amount accepted (minor units): ten billion in major units.
 pub const MAX_MONEY: i64 = 1_000_000_000_000;
@@ -757,7 +757,7 @@ async fn write_suppliers(
     for chunk in inserts.chunks(400) {
         let sql = format!(
             "INSERT INTO inv_suppliers ({SUPPLIER_COLS}) VALUES {}",
-            values_placeholders(chunk.len(), COLS, 1)
+            boh_platform::util::values_list(tx, chunk.len(), COLS)
         );
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for s in chunk {
@@ -1180,7 +1180,7 @@ pub async fn upsert_supplier_items(
             let sql = format!(
                 "INSERT INTO inv_supplier_items (id, company_id, supplier_id, item_id, supplier_sku, pack_unit, \
                  preferred, active, created_at, updated_at) VALUES {}",
-                values_placeholders(chunk.len(), 10, 1)
+                boh_platform::util::values_list(tx, chunk.len(), 10)
             );
             let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
             for (r, _) in chunk {
@@ -1739,7 +1739,7 @@ pub async fn add_prices(
             let sql = format!(
                 "INSERT INTO inv_supplier_prices (id, supplier_item_id, price_minor, currency, effective_from, note, \
                  created_at, created_by, pack_factor) VALUES {}",
-                values_placeholders(chunk.len(), 9, 1)
+                boh_platform::util::values_list(tx, chunk.len(), 9)
             );
             let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
             for pr in chunk {

@@ -630,7 +630,7 @@ pub async fn request(p: &Platform, ctx: &Ctx, input: TransferInput) -> Result<Tr
             let sql = format!(
                 "INSERT INTO inv_transfer_lines (transfer_id, line_no, item_id, qty_requested, qty_shipped, value_shipped, \
                  qty_received, qty_damaged, note) VALUES {}",
-                crate::values_placeholders(chunk.len(), 9, 1)
+                boh_platform::util::values_list(tx, chunk.len(), 9)
             );
             let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
             for (k, (item, qty, note)) in chunk.iter().enumerate() {

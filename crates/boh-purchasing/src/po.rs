@@ -386,22 +386,26 @@ async fn write_lines(tx: &mut AnyConnection, po_id: &str, lines: &[PoLine]) -> R
         .bind(po_id)
         .execute(&mut *tx)
         .await?;
-    for l in lines {
-        sqlx::query(
+    for chunk in lines.chunks(400) {
+        let sql = format!(
             "INSERT INTO purchase_order_lines (po_id, line_no, supplier_item_id, item_id, pack_unit, pack_factor, \
-             qty, unit_price_minor, amount_minor) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-        )
-        .bind(po_id)
-        .bind(l.line_no)
-        .bind(&l.supplier_item_id)
-        .bind(&l.item_id)
-        .bind(&l.pack_unit)
-        .bind(l.pack_factor.micros())
-        .bind(l.qty.micros())
-        .bind(l.unit_price_minor)
-        .bind(l.amount_minor)
-        .execute(&mut *tx)
-        .await?;
+             qty, unit_price_minor, amount_minor) VALUES {}",
+            boh_platform::util::values_list(tx, chunk.len(), 9)
+        );
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
+        for l in chunk {
+            q = q
+                .bind(po_id.to_string())
+                .bind(l.line_no)
+                .bind(l.supplier_item_id.clone())
+                .bind(l.item_id.clone())
+                .bind(l.pack_unit.clone())
+                .bind(l.pack_factor.micros())
+                .bind(l.qty.micros())
+                .bind(l.unit_price_minor)
+                .bind(l.amount_minor);
+        }
+        q.execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -723,6 +727,12 @@ pub async fn cancel(p: &Platform, ctx: &Ctx, id: &str, reason: &str) -> Result<P
             "the order is cancelled already",
         ));
     }
+    if po.status == status::PARTIAL || po.status == status::RECEIVED {
+        return Err(PlatformError::conflict(
+            "status",
+            "goods were received against this order; return them to the supplier instead",
+        ));
+    }
     let path = location_path(p, &po.location_id).await?;
     tx!(p.db, tx, {
         sqlx::query("UPDATE purchase_orders SET status = 'cancelled', updated_at = $1, version = version + 1 WHERE id = $2")
@@ -799,11 +809,13 @@ pub async fn on_finished(
 
 // ---------------------------------------------------------------- reading
 
+// LEFT JOINs (the supplier and the site always exist) keep `purchase_orders` the outer table,
+// so a filtered page walks an index in id order instead of sorting every match.
 const PO_SQL: &str = "SELECT o.id, o.number, o.company_id, o.supplier_id, s.code AS supplier_code, \
     s.name_en AS supplier_name, s.min_order_minor, o.location_id, n.code AS location_code, n.name_en AS location_name, \
     o.location_path, o.delivery_date, o.status, o.currency, o.total_minor, o.line_count, o.note, u.display_name AS creator, \
     o.created_by, o.created_at, o.updated_at, o.submitted_at, o.approved_at, o.version FROM purchase_orders o \
-    JOIN inv_suppliers s ON s.id = o.supplier_id JOIN org_nodes n ON n.id = o.location_id \
+    LEFT JOIN inv_suppliers s ON s.id = o.supplier_id LEFT JOIN org_nodes n ON n.id = o.location_id \
     LEFT JOIN users u ON u.id = o.created_by";
 
 fn from_row(r: &boh_db::AnyRow) -> Result<PurchaseOrder> {
@@ -894,7 +906,8 @@ pub struct PoFilter {
     pub offset: Option<i64>,
 }
 
-/// Orders in the actor's scope, newest first (lines not included).
+/// Orders in the actor's scope, newest first (ids are UUIDv7: their order is the creation
+/// order), lines not included.
 pub async fn list(p: &Platform, actor: &Actor, f: &PoFilter) -> Result<(Vec<PurchaseOrder>, i64)> {
     let read = actor.scope(perm::PURCHASING_READ);
     let order = actor.scope(perm::PURCHASING_ORDER);
@@ -927,7 +940,7 @@ pub async fn list(p: &Platform, actor: &Actor, f: &PoFilter) -> Result<(Vec<Purc
     let offset = f.offset.unwrap_or(0).max(0);
     let wh = conds.join(" AND ");
     let mut q = sqlx::query(boh_db::AssertSqlSafe(format!(
-        "{PO_SQL} WHERE {wh} ORDER BY o.created_at DESC, o.id DESC LIMIT {limit} OFFSET {offset}"
+        "{PO_SQL} WHERE {wh} ORDER BY o.id DESC LIMIT {limit} OFFSET {offset}"
     )));
     let mut qc = sqlx::query(boh_db::AssertSqlSafe(format!(
         "SELECT COUNT(*) AS n FROM purchase_orders o WHERE {wh}"

@@ -150,7 +150,10 @@ pub async fn receive(
         .filter(|k| !k.is_empty())
         .map(str::to_string);
     if key.as_deref().is_some_and(|k| k.chars().count() > 100) {
-        return Err(PlatformError::invalid("receipt_key", "at most 100 characters"));
+        return Err(PlatformError::invalid(
+            "receipt_key",
+            "at most 100 characters",
+        ));
     }
     if let Some(k) = &key
         && let Some(done) = by_key(p, &order, k).await?
@@ -243,39 +246,46 @@ pub async fn receive(
         .execute(&mut *tx)
         .await;
         match inserted {
-            Err(e) if boh_db::is_unique_violation(&e) => return Err(PlatformError::IdempotencyRace),
+            Err(e) if boh_db::is_unique_violation(&e) => {
+                return Err(PlatformError::IdempotencyRace);
+            }
             r => {
                 r?;
             }
         }
-        for l in &planned {
-            sqlx::query(
+        for chunk in planned.chunks(400) {
+            let sql = format!(
                 "INSERT INTO po_receipt_lines (receipt_id, po_line_no, item_id, substituted, qty_accepted, qty_damaged, \
-                 lot_code, expiry_date, temperature_dc, temperature_ok, value_minor) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
-            )
-            .bind(&id)
-            .bind(l.line_no)
-            .bind(&l.item.id)
-            .bind(i64::from(l.substituted))
-            .bind(l.accepted.micros())
-            .bind(l.damaged.micros())
-            .bind(l.lot_code.as_deref())
-            .bind(l.expiry.as_deref())
-            .bind(l.temp)
-            .bind(l.temp_ok.map(i64::from))
-            .bind(l.value)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE purchase_order_lines SET qty_received = qty_received + $1 WHERE po_id = $2 AND line_no = $3",
-            )
-            .bind(l.accepted.micros())
-            .bind(&order.id)
-            .bind(l.line_no)
-            .execute(&mut *tx)
-            .await?;
+                 lot_code, expiry_date, temperature_dc, temperature_ok, value_minor) VALUES {}",
+                boh_platform::util::values_list(tx, chunk.len(), 11)
+            );
+            let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
+            for l in chunk {
+                q = q
+                    .bind(id.clone())
+                    .bind(l.line_no)
+                    .bind(l.item.id.clone())
+                    .bind(i64::from(l.substituted))
+                    .bind(l.accepted.micros())
+                    .bind(l.damaged.micros())
+                    .bind(l.lot_code.clone())
+                    .bind(l.expiry.clone())
+                    .bind(l.temp)
+                    .bind(l.temp_ok.map(i64::from))
+                    .bind(l.value);
+            }
+            q.execute(&mut *tx).await?;
         }
+        // The received quantities of the order lines, from this receipt's lines.
+        sqlx::query(
+            "UPDATE purchase_order_lines SET qty_received = qty_received + COALESCE((SELECT SUM(r.qty_accepted) \
+             FROM po_receipt_lines r WHERE r.receipt_id = $1 AND r.po_line_no = purchase_order_lines.line_no), 0) \
+             WHERE po_id = $2",
+        )
+        .bind(&id)
+        .bind(&order.id)
+        .execute(&mut *tx)
+        .await?;
         // Received in full when no line is short any more.
         let short: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM purchase_order_lines WHERE po_id = $1 AND qty_received < qty",
@@ -344,7 +354,11 @@ async fn plan(p: &Platform, order: &PurchaseOrder, input: &ReceiptInput) -> Resu
     if input.lines.is_empty() {
         errors.push(FieldError::new("lines", "at least one line is required"));
     }
-    if input.note.as_deref().is_some_and(|n| n.chars().count() > 1000) {
+    if input
+        .note
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 1000)
+    {
         errors.push(FieldError::new("note", "at most 1,000 characters"));
     }
     let ids: Vec<String> = order.lines.iter().map(|l| l.item_id.clone()).collect();
@@ -374,7 +388,10 @@ async fn plan(p: &Platform, order: &PurchaseOrder, input: &ReceiptInput) -> Resu
                 continue;
             }
             None => {
-                errors.push(FieldError::new(&f("qty"), "a decimal number such as 3 or 2.5"));
+                errors.push(FieldError::new(
+                    &f("qty"),
+                    "a decimal number such as 3 or 2.5",
+                ));
                 continue;
             }
         };
@@ -395,7 +412,10 @@ async fn plan(p: &Platform, order: &PurchaseOrder, input: &ReceiptInput) -> Resu
         }
         let ordered_item = items.iter().find(|x| x.id == ol.item_id).cloned();
         let Some(ordered_item) = ordered_item else {
-            errors.push(FieldError::new(&f("line_no"), "the ordered item no longer exists"));
+            errors.push(FieldError::new(
+                &f("line_no"),
+                "the ordered item no longer exists",
+            ));
             continue;
         };
         let (item, substituted) = match l
@@ -463,7 +483,12 @@ async fn plan(p: &Platform, order: &PurchaseOrder, input: &ReceiptInput) -> Resu
         if lot_code.as_deref().is_some_and(|c| c.chars().count() > 64) {
             errors.push(FieldError::new(&f("lot_code"), "at most 64 characters"));
         }
-        let expiry = match l.expiry_date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        let expiry = match l
+            .expiry_date
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
             Some(d) => {
                 boh_inventory::validate_date(&mut errors, &f("expiry_date"), d);
                 Some(d.to_string())
@@ -501,8 +526,9 @@ async fn plan(p: &Platform, order: &PurchaseOrder, input: &ReceiptInput) -> Resu
             (Some(max), Some(t)) => Some(t <= max),
             _ => None,
         };
-        let value = boh_kernel::qty::mul_div_round(accepted.micros(), ol.unit_price_minor, 1_000_000)
-            .unwrap_or(i64::MAX);
+        let value =
+            boh_kernel::qty::mul_div_round(accepted.micros(), ol.unit_price_minor, 1_000_000)
+                .unwrap_or(i64::MAX);
         out.push(Planned {
             line_no: ol.line_no,
             item,
@@ -525,13 +551,14 @@ async fn plan(p: &Platform, order: &PurchaseOrder, input: &ReceiptInput) -> Resu
 }
 
 async fn by_key(p: &Platform, order: &PurchaseOrder, key: &str) -> Result<Option<Receipt>> {
-    let id: Option<String> = sqlx::query("SELECT id FROM po_receipts WHERE po_id = $1 AND receipt_key = $2")
-        .bind(&order.id)
-        .bind(key)
-        .fetch_optional(p.db.pool())
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?;
+    let id: Option<String> =
+        sqlx::query("SELECT id FROM po_receipts WHERE po_id = $1 AND receipt_key = $2")
+            .bind(&order.id)
+            .bind(key)
+            .fetch_optional(p.db.pool())
+            .await?
+            .map(|r| r.try_get("id"))
+            .transpose()?;
     match id {
         Some(id) => {
             let mut r = get_unscoped(p, &id).await?;
@@ -580,7 +607,9 @@ async fn get_unscoped(p: &Platform, id: &str) -> Result<Receipt> {
             lot_code: l.try_get("lot_code")?,
             expiry_date: l.try_get("expiry_date")?,
             temperature_dc: l.try_get("temperature_dc")?,
-            temperature_ok: l.try_get::<Option<i64>, _>("temperature_ok")?.map(|v| v != 0),
+            temperature_ok: l
+                .try_get::<Option<i64>, _>("temperature_ok")?
+                .map(|v| v != 0),
             value_minor: l.try_get("value_minor")?,
         });
     }
@@ -622,15 +651,20 @@ async fn get_unscoped(p: &Platform, id: &str) -> Result<Receipt> {
 }
 
 /// The receipts of an order, oldest first.
-pub async fn list_for(p: &Platform, actor: &boh_kernel::Actor, po_id: &str) -> Result<Vec<Receipt>> {
+pub async fn list_for(
+    p: &Platform,
+    actor: &boh_kernel::Actor,
+    po_id: &str,
+) -> Result<Vec<Receipt>> {
     po::get(p, actor, po_id).await?;
-    let ids: Vec<String> = sqlx::query("SELECT id FROM po_receipts WHERE po_id = $1 ORDER BY received_at, id")
-        .bind(po_id)
-        .fetch_all(p.db.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<std::result::Result<_, _>>()?;
+    let ids: Vec<String> =
+        sqlx::query("SELECT id FROM po_receipts WHERE po_id = $1 ORDER BY received_at, id")
+            .bind(po_id)
+            .fetch_all(p.db.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
     let mut out = Vec::new();
     for id in ids {
         out.push(get_unscoped(p, &id).await?);

@@ -100,9 +100,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "valuation" => crate::bench_valuation::valuation(args).await,
         "ingest" => crate::bench_ingest::ingest(args).await,
         "dashboard" => crate::bench_dashboard::dashboard_bench(args).await,
+        "po-cycle" => crate::bench_po::po_cycle(args).await,
+        "po-list" => crate::bench_po::po_list(args).await,
         other => {
             anyhow::bail!(
-                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention, count, import, valuation, ingest or dashboard"
+                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention, count, import, valuation, ingest, dashboard, po-cycle or po-list"
             )
         }
     }

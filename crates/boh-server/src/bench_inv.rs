@@ -549,7 +549,7 @@ async fn raw_count_rows(
         for chunk in ids.chunks(500) {
             let sql = format!(
                 "INSERT INTO bench_raw_count_rows (id, count_id, item_id, lot_id, qty, at) VALUES {}",
-                boh_inventory::values_placeholders(chunk.len(), 6, 1)
+                boh_platform::util::values_list(&tx, chunk.len(), 6)
             );
             let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
             for i in chunk {

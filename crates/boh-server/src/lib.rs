@@ -6,6 +6,7 @@ pub mod bench_dashboard;
 pub mod bench_import;
 pub mod bench_ingest;
 pub mod bench_inv;
+pub mod bench_po;
 pub mod bench_stock;
 pub mod bench_valuation;
 pub mod cli;

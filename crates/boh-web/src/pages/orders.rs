@@ -329,10 +329,18 @@ impl DetailPage {
         self.can_change && (self.order.status == "draft" || self.order.status == "rejected")
     }
     fn can_cancel(&self) -> bool {
-        self.can_change && matches!(self.order.status.as_str(), "draft" | "pending_approval" | "approved" | "rejected")
+        self.can_change
+            && matches!(
+                self.order.status.as_str(),
+                "draft" | "pending_approval" | "approved" | "rejected"
+            )
     }
     fn receivable(&self) -> bool {
-        self.can_receive && matches!(self.order.status.as_str(), "approved" | "partially_received")
+        self.can_receive
+            && matches!(
+                self.order.status.as_str(),
+                "approved" | "partially_received"
+            )
     }
     /// What is still to come on a line (blank when nothing).
     fn remaining(&self, l: &boh_purchasing::po::PoLine) -> String {
