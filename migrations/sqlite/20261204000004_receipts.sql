@@ -40,6 +40,8 @@ ALTER TABLE purchase_order_lines ADD COLUMN qty_received BIGINT NOT NULL DEFAULT
 -- The order list's newest-first pages (ids are UUIDv7, so id order is creation order), by
 -- status, by site (a store manager's scope) and by supplier.
 CREATE INDEX purchase_orders_status_id ON purchase_orders(status, id);
+-- Counts of a status within a scope read only this index.
+CREATE INDEX purchase_orders_status_path ON purchase_orders(status, location_path);
 CREATE INDEX purchase_orders_path_id ON purchase_orders(location_path, id);
 CREATE INDEX purchase_orders_location_id ON purchase_orders(location_id, status, id);
 CREATE INDEX purchase_orders_supplier_id ON purchase_orders(supplier_id, status, id);

@@ -911,11 +911,9 @@ pub struct PoFilter {
 pub async fn list(p: &Platform, actor: &Actor, f: &PoFilter) -> Result<(Vec<PurchaseOrder>, i64)> {
     let read = actor.scope(perm::PURCHASING_READ);
     let order = actor.scope(perm::PURCHASING_ORDER);
-    let mut conds = vec![format!(
-        "({} OR {})",
-        read.sql("o.location_path"),
-        order.sql("o.location_path")
-    )];
+    let (r, o) = (read.sql("o.location_path"), order.sql("o.location_path"));
+    // The same grants usually give both permissions: one predicate, not the same one twice.
+    let mut conds = vec![if r == o { r } else { format!("({r} OR {o})") }];
     let mut binds: Vec<String> = Vec::new();
     let mut add = |sql: &str, v: &str, binds: &mut Vec<String>| {
         binds.push(v.to_string());
