@@ -14,11 +14,19 @@ pub async fn notify(
     tx: &mut AnyConnection,
     user_id: &str,
     kind: &str,
-    title: &str,
+    subject: &str,
     url: Option<&str>,
 ) -> Result<()> {
     let id = new_id();
-    let title: String = title.chars().take(300).collect();
+    // Written in the recipient's language (the e-mail copy uses the same text).
+    let locale: String = sqlx::query("SELECT locale FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("locale"))
+        .transpose()?
+        .unwrap_or_default();
+    let title: String = title_of(kind, &locale, subject).chars().take(300).collect();
     sqlx::query(
         "INSERT INTO notifications (id, user_id, kind, title, url, created_at, read_at) VALUES ($1,$2,$3,$4,$5,$6,NULL)",
     )
@@ -42,6 +50,29 @@ pub async fn notify(
     )
     .await?;
     Ok(())
+}
+
+/// A notification's text: what happened (in the recipient's language) and to what.
+pub fn title_of(kind: &str, locale: &str, subject: &str) -> String {
+    let zh = locale.starts_with("zh");
+    let what = match (kind, zh) {
+        ("approval.requested", false) => "Approval requested",
+        ("approval.requested", true) => "待审批",
+        ("approval.approved", false) => "Approved",
+        ("approval.approved", true) => "已批准",
+        ("approval.rejected", false) => "Rejected",
+        ("approval.rejected", true) => "已驳回",
+        ("approval.overdue", false) => "Overdue approval",
+        ("approval.overdue", true) => "审批已超时",
+        ("approval.escalated", false) => "Escalated to you",
+        ("approval.escalated", true) => "已升级给您审批",
+        _ => return subject.to_string(),
+    };
+    if zh {
+        format!("{what}：{subject}")
+    } else {
+        format!("{what}: {subject}")
+    }
 }
 
 /// One line of the inbox.

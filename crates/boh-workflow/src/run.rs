@@ -133,7 +133,7 @@ pub async fn start_in(
                     tx,
                     &a.user.id,
                     "approval.requested",
-                    &format!("Approval requested: {}", s.title),
+                    &s.title,
                     url.as_deref(),
                 )
                 .await?;
@@ -284,13 +284,7 @@ async fn finish(
             Outcome::Approved => "approval.approved",
             Outcome::Rejected => "approval.rejected",
         },
-        &format!(
-            "{}: {title}",
-            match outcome {
-                Outcome::Approved => "Approved",
-                Outcome::Rejected => "Rejected",
-            }
-        ),
+        &title,
         url.as_deref(),
     )
     .await?;
@@ -625,7 +619,7 @@ async fn advance(
             tx,
             &assignee,
             "approval.requested",
-            &format!("Approval requested: {title}"),
+            &title,
             url.as_deref(),
         )
         .await?;

@@ -59,7 +59,7 @@ pub async fn sweep(p: &Platform, at: i64) -> Result<Sweep> {
                         tx,
                         &assignee,
                         "approval.overdue",
-                        &format!("Overdue approval: {title}"),
+                        &title,
                         url.as_deref(),
                     )
                     .await?;
@@ -168,15 +168,8 @@ pub async fn sweep(p: &Platform, at: i64) -> Result<Sweep> {
                 .bind(sla.map(|h| at + h * 3_600_000_000))
                 .execute(&mut *tx)
                 .await?;
-                crate::inbox::notify(
-                    p,
-                    tx,
-                    &u.id,
-                    "approval.escalated",
-                    &format!("Escalated to you: {title}"),
-                    url.as_deref(),
-                )
-                .await?;
+                crate::inbox::notify(p, tx, &u.id, "approval.escalated", &title, url.as_deref())
+                    .await?;
                 added += 1;
             }
             crate::run::history_row(

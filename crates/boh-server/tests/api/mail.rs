@@ -108,7 +108,8 @@ async fn notifications_are_mailed_once(backend: Backend) {
         .scalar_text("SELECT title FROM notifications WHERE kind = 'approval.requested'")
         .await;
     assert!(
-        title.starts_with("Approval requested: ") && !title.is_ascii(),
+        // In the approver's language (region.east reads Chinese).
+        title.starts_with("待审批：") && title.contains("PO-"),
         "{title}"
     );
 
