@@ -13,6 +13,16 @@
 pub mod po;
 pub mod receipt;
 
+/// A quantity sent as a decimal string or a JSON number; None when it is neither (the caller
+/// names the field).
+pub(crate) fn qty_of(v: &serde_json::Value) -> Option<boh_kernel::Qty> {
+    match v {
+        serde_json::Value::String(s) => boh_kernel::Qty::parse(s.trim()).ok(),
+        serde_json::Value::Number(n) => boh_kernel::Qty::parse(&n.to_string()).ok(),
+        _ => None,
+    }
+}
+
 /// The workflow document type of purchase orders, with the facts its conditions may test.
 pub fn doc_type() -> boh_workflow::DocType {
     boh_workflow::DocType {

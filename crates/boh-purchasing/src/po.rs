@@ -11,6 +11,8 @@ use boh_workflow::route::{Route, Subject};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
+use crate::qty_of;
+
 pub const DOC_TYPE: &str = "purchase_order";
 /// Most lines on one order.
 pub const MAX_LINES: usize = 1_000;
@@ -117,14 +119,6 @@ struct Checked {
     lines: Vec<PoLine>,
     total: i64,
     categories: Vec<String>,
-}
-
-fn qty_of(v: &serde_json::Value) -> Option<Qty> {
-    match v {
-        serde_json::Value::String(s) => Qty::parse(s.trim()).ok(),
-        serde_json::Value::Number(n) => Qty::parse(&n.to_string()).ok(),
-        _ => None,
-    }
 }
 
 async fn check(p: &Platform, actor: &Actor, input: &PoInput) -> Result<Checked> {
@@ -349,17 +343,22 @@ async fn check(p: &Platform, actor: &Actor, input: &PoInput) -> Result<Checked> 
 }
 
 async fn category_codes(p: &Platform, ids: &[String]) -> Result<Vec<String>> {
-    let mut out = BTreeSet::new();
-    for id in ids {
-        if let Some(r) = sqlx::query("SELECT code FROM inv_categories WHERE id = $1")
-            .bind(id)
-            .fetch_optional(p.db.pool())
-            .await?
-        {
-            out.insert(r.try_get::<String, _>("code")?);
-        }
+    let ids: BTreeSet<&String> = ids.iter().collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out.into_iter().collect())
+    let ph = boh_inventory::in_placeholders(ids.len(), 1);
+    let mut q = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "SELECT DISTINCT code FROM inv_categories WHERE id IN ({ph}) ORDER BY code"
+    )));
+    for id in ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(p.db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get::<String, _>("code")?))
+        .collect()
 }
 
 /// The supplier's first delivery day on or after today plus its lead time.

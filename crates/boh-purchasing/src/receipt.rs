@@ -14,6 +14,7 @@ use boh_platform::{Ctx, FieldError, Platform, PlatformError, Result, audit, even
 use serde::{Deserialize, Serialize};
 
 use crate::po::{self, PurchaseOrder};
+use crate::qty_of;
 
 /// Warmest acceptable temperature at receipt, in tenths of a degree Celsius.
 pub const CHILLED_MAX_DC: i64 = 50;
@@ -94,14 +95,6 @@ pub struct Receipt {
     /// Order lines received beyond what was ordered.
     pub over: Vec<(i64, String)>,
     pub replayed: bool,
-}
-
-fn qty_of(v: &serde_json::Value) -> Option<Qty> {
-    match v {
-        serde_json::Value::String(s) => Qty::parse(s.trim()).ok(),
-        serde_json::Value::Number(n) => Qty::parse(&n.to_string()).ok(),
-        _ => None,
-    }
 }
 
 /// Tenths of a degree from "3.5" / -18 / "-18.2".

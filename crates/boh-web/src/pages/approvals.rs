@@ -194,7 +194,7 @@ pub async fn decide(
         Err(e) => {
             let errors = match e {
                 boh_platform::PlatformError::Refused { message, .. } => Ok(FormErrors {
-                    general: Some(boh_web_message(&ctx.actor.locale, &message)),
+                    general: Some(crate::i18n::field_message(&ctx.actor.locale, &message)),
                     fields: Vec::new(),
                 }),
                 other => FormErrors::from_platform(other, &ctx.actor.locale),
@@ -222,10 +222,6 @@ pub async fn decide(
             }
         }
     }
-}
-
-fn boh_web_message(locale: &str, m: &str) -> String {
-    crate::i18n::field_message(locale, m)
 }
 
 pub async fn delegate(
