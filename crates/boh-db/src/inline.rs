@@ -52,7 +52,7 @@ impl InlineReads {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         c.busy_timeout(std::time::Duration::from_secs(5))?;
-        c.execute_batch("PRAGMA query_only = 1;")?;
+        c.execute_batch("PRAGMA query_only = 1; PRAGMA case_sensitive_like = ON;")?;
         c.set_prepared_statement_cache_capacity(64);
         Ok(c)
     }

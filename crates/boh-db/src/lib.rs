@@ -110,11 +110,15 @@ impl Db {
                     // A ping before every acquire is one more hand-off to the connection's
                     // worker thread per query; an embedded file has no network to go stale.
                     .test_before_acquire(false)
+                    // `case_sensitive_like`: LIKE compares as on PostgreSQL (searches lower
+                    // both sides), and a scope's `path LIKE '/a/b/%'` can then read a range of
+                    // an index on the path column instead of testing every row.
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+                                 PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; \
+                                 PRAGMA case_sensitive_like=ON;",
                             )
                             .await?;
                             Ok(())
@@ -364,6 +368,55 @@ mod tests {
             s, p,
             "migrations/sqlite and migrations/postgres must list the same versions"
         );
+    }
+
+    /// LIKE is case-sensitive on SQLite as on PostgreSQL, and a literal prefix reads a range of
+    /// an index (a scope over materialised paths) instead of every row.
+    #[tokio::test]
+    async fn sqlite_like_is_case_sensitive_and_uses_an_index() {
+        let file = std::env::temp_dir().join(format!(
+            "boh-like-{}-{}.db",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
+        ));
+        let db = Db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        let pool = db.pool();
+        let n: i64 = sqlx::query_scalar("SELECT CASE WHEN 'abc' LIKE 'ABC' THEN 1 ELSE 0 END")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "LIKE must not fold case");
+        sqlx::query("CREATE TABLE t (path TEXT NOT NULL)")
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("CREATE INDEX t_path ON t(path)")
+            .execute(pool)
+            .await
+            .unwrap();
+        use sqlx::Row;
+        let plan: Vec<String> =
+            sqlx::query("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM t WHERE path LIKE '/a/b/%'")
+                .fetch_all(pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get::<String, _>("detail").unwrap_or_default())
+                .collect();
+        assert!(
+            plan.iter()
+                .any(|d| d.contains("SEARCH") && d.contains("t_path")),
+            "{plan:?}"
+        );
+        pool.close().await;
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", file.display()));
+        }
     }
 
     #[test]

@@ -161,6 +161,39 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// [`Scope::sql`] for a table that also carries the company of each row: a prefix that is a
+    /// whole company (`/id/`) becomes `company_col = 'id'`. The same rows (a row's path lies
+    /// under its company), but a predicate the query planner does not mistake for a selective
+    /// range of the path index when the grant covers the whole company.
+    pub fn sql_by_company(&self, path_col: &str, company_col: &str) -> String {
+        if self.is_global() {
+            return "1=1".into();
+        }
+        let parts: Vec<String> = self
+            .prefixes
+            .iter()
+            .filter(|p| {
+                p.bytes()
+                    .all(|b| b == b'/' || b == b'-' || b.is_ascii_hexdigit())
+            })
+            .map(|p| {
+                let inner = p.trim_matches('/');
+                if !inner.is_empty() && !inner.contains('/') {
+                    format!("{company_col} = '{inner}'")
+                } else {
+                    format!("{path_col} LIKE '{p}%'")
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            "1=0".into()
+        } else {
+            format!("({})", parts.join(" OR "))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +251,15 @@ mod tests {
         let s = a.scope("p");
         assert_eq!(s.prefixes.len(), 2);
         assert_eq!(s.sql("n.path"), "(n.path LIKE '/ab-1/%')");
+        assert_eq!(
+            s.sql_by_company("n.path", "n.company_id"),
+            "(n.company_id = 'ab-1')"
+        );
+        let r = actor(vec![grant("/ab-1/cd/", &["p"]), grant("/ef/", &["p"])]).scope("p");
+        assert_eq!(
+            r.sql_by_company("n.path", "n.company_id"),
+            "(n.path LIKE '/ab-1/cd/%' OR n.company_id = 'ef')"
+        );
         assert_eq!(actor(vec![]).scope("p").sql("n.path"), "1=0");
         assert_eq!(
             actor(vec![grant("/", &["p"])]).scope("p").sql("n.path"),

@@ -905,48 +905,105 @@ pub struct PoFilter {
     pub offset: Option<i64>,
 }
 
+/// Counts of the order list stop here: a page says "10,000+" rather than counting every
+/// order of a large chain on every page view.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Above this many matches the order list walks the newest-first index instead of sorting a
+/// range (see [`list`]).
+const WALK_FROM: i64 = 1_000;
+
+/// A page of the order list.
+#[derive(Debug, Clone)]
+pub struct PoPage {
+    pub items: Vec<PurchaseOrder>,
+    /// Orders matching the filters, counted up to [`COUNT_CAP`].
+    pub total: i64,
+    /// More than [`COUNT_CAP`] orders match (`total` is then the cap).
+    pub total_capped: bool,
+}
+
 /// Orders in the actor's scope, newest first (ids are UUIDv7: their order is the creation
-/// order), lines not included.
-pub async fn list(p: &Platform, actor: &Actor, f: &PoFilter) -> Result<(Vec<PurchaseOrder>, i64)> {
+/// order), lines not included. The page is chosen on `purchase_orders` alone (its indexes
+/// cover the filters and the order) and only its rows are joined to their names.
+pub async fn list(p: &Platform, actor: &Actor, f: &PoFilter) -> Result<PoPage> {
     let read = actor.scope(perm::PURCHASING_READ);
     let order = actor.scope(perm::PURCHASING_ORDER);
-    let (r, o) = (read.sql("o.location_path"), order.sql("o.location_path"));
-    // The same grants usually give both permissions: one predicate, not the same one twice.
-    let mut conds = vec![if r == o { r } else { format!("({r} OR {o})") }];
-    let mut binds: Vec<String> = Vec::new();
-    let mut add = |sql: &str, v: &str, binds: &mut Vec<String>| {
-        binds.push(v.to_string());
-        conds.push(sql.replace('?', &format!("${}", binds.len())));
+    // Two spellings of the same filters. Unchanged, the planner may read a range of the path
+    // index for the scope (best when few orders match: the range is small and sorting it is
+    // cheap). With `walk` the scope's columns are hidden from it (`col || ''` is the same
+    // value), so it walks an index in id order and stops after one page (best when many
+    // match: scopes are spread over time). Delivery days stay indexed either way: they follow
+    // creation, so a window of days is a run of ids that a walk from the newest would reach
+    // late.
+    let where_of = |walk: bool| {
+        let path = if walk {
+            "(o.location_path || '')"
+        } else {
+            "o.location_path"
+        };
+        // A whole company is never a useful range (a chain is usually one company): hidden
+        // always, so that the filters' indexes are chosen.
+        let company = "(o.company_id || '')";
+        let (r, o) = (
+            read.sql_by_company(path, company),
+            order.sql_by_company(path, company),
+        );
+        // The same grants usually give both permissions: one predicate, not the same one twice.
+        let mut conds = vec![if r == o { r } else { format!("({r} OR {o})") }];
+        let mut n = 0;
+        let mut add = |sql: String| {
+            n += 1;
+            conds.push(sql.replace('?', &format!("${n}")));
+        };
+        if f.status.as_deref().is_some_and(|s| !s.is_empty()) {
+            add("o.status = ?".into());
+        }
+        if f.supplier_id.as_deref().is_some_and(|s| !s.is_empty()) {
+            add("o.supplier_id = ?".into());
+        }
+        if f.location_id.as_deref().is_some_and(|s| !s.is_empty()) {
+            add("o.location_id = ?".into());
+        }
+        if f.from.as_deref().is_some_and(|s| !s.is_empty()) {
+            add("o.delivery_date >= ?".into());
+        }
+        if f.to.as_deref().is_some_and(|s| !s.is_empty()) {
+            add("o.delivery_date <= ?".into());
+        }
+        conds.join(" AND ")
     };
-    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-        add("o.status = ?", s, &mut binds);
-    }
-    if let Some(s) = f.supplier_id.as_deref().filter(|s| !s.is_empty()) {
-        add("o.supplier_id = ?", s, &mut binds);
-    }
-    if let Some(s) = f.location_id.as_deref().filter(|s| !s.is_empty()) {
-        add("o.location_id = ?", s, &mut binds);
-    }
-    if let Some(s) = f.from.as_deref().filter(|s| !s.is_empty()) {
-        add("o.delivery_date >= ?", s, &mut binds);
-    }
-    if let Some(s) = f.to.as_deref().filter(|s| !s.is_empty()) {
-        add("o.delivery_date <= ?", s, &mut binds);
-    }
+    let binds: Vec<&str> = [&f.status, &f.supplier_id, &f.location_id, &f.from, &f.to]
+        .into_iter()
+        .filter_map(|v| v.as_deref().filter(|s| !s.is_empty()))
+        .collect();
     let limit = f.limit.unwrap_or(50).clamp(1, 500);
     let offset = f.offset.unwrap_or(0).max(0);
-    let wh = conds.join(" AND ");
-    let mut q = sqlx::query(boh_db::AssertSqlSafe(format!(
-        "{PO_SQL} WHERE {wh} ORDER BY o.id DESC LIMIT {limit} OFFSET {offset}"
-    )));
     let mut qc = sqlx::query(boh_db::AssertSqlSafe(format!(
-        "SELECT COUNT(*) AS n FROM purchase_orders o WHERE {wh}"
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM purchase_orders o WHERE {} LIMIT {}) c",
+        where_of(false),
+        COUNT_CAP + 1
     )));
     for b in &binds {
-        q = q.bind(b.clone());
-        qc = qc.bind(b.clone());
+        qc = qc.bind(b.to_string());
+    }
+    let counted: i64 = qc.fetch_one(p.db.pool()).await?.try_get("n")?;
+    let wh = where_of(counted > WALK_FROM);
+    let cols = &PO_SQL[..PO_SQL
+        .find(" FROM purchase_orders o")
+        .unwrap_or(PO_SQL.len())];
+    let joins = &PO_SQL[PO_SQL.find(" LEFT JOIN").unwrap_or(PO_SQL.len())..];
+    let mut q = sqlx::query(boh_db::AssertSqlSafe(format!(
+        "{cols} FROM (SELECT o.id FROM purchase_orders o WHERE {wh} ORDER BY o.id DESC \
+         LIMIT {limit} OFFSET {offset}) pg JOIN purchase_orders o ON o.id = pg.id{joins} ORDER BY o.id DESC"
+    )));
+    for b in &binds {
+        q = q.bind(b.to_string());
     }
     let rows = q.fetch_all(p.db.pool()).await?;
-    let total: i64 = qc.fetch_one(p.db.pool()).await?.try_get("n")?;
-    Ok((rows.iter().map(from_row).collect::<Result<_>>()?, total))
+    Ok(PoPage {
+        items: rows.iter().map(from_row).collect::<Result<_>>()?,
+        total: counted.min(COUNT_CAP),
+        total_capped: counted > COUNT_CAP,
+    })
 }

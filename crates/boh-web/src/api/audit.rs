@@ -55,11 +55,7 @@ async fn list_audit(
     let (items, total) = audit::list(&state.platform.db, &ctx.actor, &f).await?;
     Ok(Json(AuditList {
         items,
-        page: PageInfo {
-            total,
-            limit: f.limit,
-            offset: f.offset,
-        },
+        page: PageInfo::new(total, f.limit, f.offset),
     }))
 }
 

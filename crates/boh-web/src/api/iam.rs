@@ -56,11 +56,7 @@ async fn list_users(
     .await?;
     Ok(Json(UserList {
         items,
-        page: PageInfo {
-            total,
-            limit: pg.limit(),
-            offset: pg.offset(),
-        },
+        page: PageInfo::new(total, pg.limit(), pg.offset()),
     }))
 }
 

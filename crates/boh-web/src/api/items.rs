@@ -185,11 +185,7 @@ async fn item_stock(
     let (items, total) = ledger::list_stock(&state.platform, &ctx.actor, &f).await?;
     Ok(Json(StockList {
         items,
-        page: PageInfo {
-            total,
-            limit: 500,
-            offset: 0,
-        },
+        page: PageInfo::new(total, 500, 0),
     }))
 }
 

@@ -227,9 +227,12 @@ pub fn docs_router(doc: utoipa::openapi::OpenApi) -> axum::Router<AppState> {
 /// Paging information of a list response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageInfo {
+    /// Items matching the filters (for lists that stop counting, at most their cap).
     pub total: i64,
     pub limit: i64,
     pub offset: i64,
+    /// More items match than were counted: `total` is a lower bound (shown as "10,000+").
+    pub total_capped: bool,
 }
 
 impl PageInfo {
@@ -238,6 +241,15 @@ impl PageInfo {
             total,
             limit,
             offset,
+            total_capped: false,
+        }
+    }
+
+    /// The page of a list whose count stops at a cap.
+    pub fn capped(total: i64, capped: bool, limit: i64, offset: i64) -> PageInfo {
+        PageInfo {
+            total_capped: capped,
+            ..PageInfo::new(total, limit, offset)
         }
     }
 }

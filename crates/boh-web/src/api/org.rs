@@ -59,11 +59,11 @@ async fn list_kind(
     let (items, total) = org::list(&state.platform, &ctx.actor, &f).await?;
     Ok(Json(NodeList {
         items: items.into_iter().map(NodeOut::from).collect(),
-        page: PageInfo {
+        page: PageInfo::new(
             total,
-            limit: f.limit.unwrap_or(50).clamp(1, 500),
-            offset: f.offset.unwrap_or(0).max(0),
-        },
+            f.limit.unwrap_or(50).clamp(1, 500),
+            f.offset.unwrap_or(0).max(0),
+        ),
     }))
 }
 

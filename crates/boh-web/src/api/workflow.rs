@@ -293,11 +293,12 @@ async fn list_pos(
     ApiActor(ctx): ApiActor,
     Query(f): Query<PoFilter>,
 ) -> ApiResult<Json<PoList>> {
-    let (items, total) = po::list(&state.platform, &ctx.actor, &f).await?;
+    let page = po::list(&state.platform, &ctx.actor, &f).await?;
     Ok(Json(PoList {
-        items,
-        page: PageInfo::new(
-            total,
+        items: page.items,
+        page: PageInfo::capped(
+            page.total,
+            page.total_capped,
             f.limit.unwrap_or(50).clamp(1, 500),
             f.offset.unwrap_or(0).max(0),
         ),

@@ -50,6 +50,7 @@ struct ListPage {
     status: String,
     statuses: &'static [&'static str],
     total: i64,
+    total_capped: bool,
     offset: i64,
     can_create: bool,
 }
@@ -62,7 +63,7 @@ impl ListPage {
         (self.offset > 0).then(|| (self.offset - PAGE).max(0))
     }
     fn next_offset(&self) -> Option<i64> {
-        (self.offset + PAGE < self.total).then_some(self.offset + PAGE)
+        (self.offset + PAGE < self.total || self.total_capped).then_some(self.offset + PAGE)
     }
 }
 
@@ -86,17 +87,18 @@ pub async fn list(
         offset: Some(q.offset.max(0)),
         ..Default::default()
     };
-    let (rows, total) = match po::list(&state.platform, &ctx.actor, &f).await {
+    let page = match po::list(&state.platform, &ctx.actor, &f).await {
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
     render(ListPage {
         can_create: ctx.actor.has_anywhere(perm::PURCHASING_ORDER),
         ui,
-        rows,
+        rows: page.items,
         status: q.status,
         statuses: STATUSES,
-        total,
+        total: page.total,
+        total_capped: page.total_capped,
         offset: q.offset.max(0),
     })
 }
