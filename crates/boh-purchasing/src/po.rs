@@ -680,7 +680,7 @@ pub(crate) async fn update_in(
     let version = po.version;
     {
         let facts = boh_workflow::route::facts_json(
-            &boh_workflow::route::facts_of(p, &s)
+            &boh_workflow::route::facts_of(p, s)
                 .await?
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
