@@ -20,6 +20,7 @@ use crate::workflow::{decide, define, inbox};
 both!(guide_suggests_par_less_on_hand_and_on_order_in_whole_packs);
 both!(requisitions_of_a_site_consolidate_into_one_order);
 both!(an_order_below_the_minimum_waits_as_a_flagged_draft);
+both!(an_order_waiting_for_approval_takes_later_requisitions);
 both!(warehouse_lines_become_a_transfer);
 both!(bad_lines_are_named_and_nothing_is_written);
 both!(system_fields_and_other_stores_are_refused);
@@ -422,6 +423,57 @@ async fn an_order_below_the_minimum_waits_as_a_flagged_draft(app: TestApp) {
     assert_eq!(o2["submitted"], true);
     assert_eq!(o2["status"], "approved");
     assert_eq!(app.count("purchase_orders").await, 1);
+}
+
+async fn an_order_waiting_for_approval_takes_later_requisitions(app: TestApp) {
+    let f = fixture(&app, 20000).await;
+    define(
+        &app,
+        &f.admin,
+        json!({"code": "po-region", "name": "Region", "doc_type": "purchase_order",
+               "steps": [{"name": "Region manager", "approvers": {"kind": "role", "role": "region_manager", "level": "region"}}]}),
+    )
+    .await;
+    let order = |lines: Value| {
+        let (app, f) = (&app, &f);
+        async move {
+            let r = app
+                .post_json(
+                    &format!("/api/v1/locations/{}/order-guide/orders", f.s1),
+                    &f.manager,
+                    json!({"lines": lines}),
+                    &[],
+                )
+                .await;
+            r.assert_status(201);
+            r.json()["consolidation"]["orders"][0].clone()
+        }
+    };
+    let first = order(json!([{"item_code": "G-FLOUR", "qty": "2"}])).await;
+    assert_eq!(first["status"], "pending_approval");
+    let second = order(json!([{"item_code": "G-BUTTER", "qty": "1"}])).await;
+    assert_eq!(second["action"], "merged");
+    assert_eq!(second["po_id"], first["po_id"]);
+    assert_eq!(second["status"], "pending_approval");
+    assert_eq!(second["total_minor"], 2 * 16000 + 52000);
+    // The changed order went back for approval: one instance superseded, one waiting.
+    let statuses: Vec<String> = {
+        let mut v = Vec::new();
+        for st in ["superseded", "pending"] {
+            v.push(format!(
+                "{st}={}",
+                app.scalar_i64(&format!(
+                    "SELECT COUNT(*) FROM wf_instances WHERE status = '{st}'"
+                ))
+                .await
+            ));
+        }
+        v
+    };
+    assert_eq!(statuses, vec!["superseded=1", "pending=1"]);
+    let region = app.login_token("region.east").await;
+    let tasks = inbox(&app, &region).await;
+    assert_eq!(tasks.len(), 1, "one decision to make, on the whole order");
 }
 
 async fn warehouse_lines_become_a_transfer(app: TestApp) {
