@@ -1789,6 +1789,33 @@ pub async fn list_stock(
     Ok((out, total))
 }
 
+/// On-hand per item at one location (the maintained valuation rows, i.e. Σ movements), for
+/// the items given; items never moved there are absent. Unscoped: callers checked the location.
+pub async fn on_hand_at(
+    p: &Platform,
+    location_id: &str,
+    item_ids: &[String],
+) -> Result<HashMap<String, Qty>> {
+    let mut out = HashMap::new();
+    for chunk in item_ids.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT item_id, qty FROM inv_valuation WHERE location_id = $1 AND item_id IN ({})",
+            crate::in_placeholders(chunk.len(), 2)
+        );
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql)).bind(location_id);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(p.db.pool()).await? {
+            out.insert(r.try_get("item_id")?, Qty(r.try_get("qty")?));
+        }
+    }
+    Ok(out)
+}
+
 /// On-hand of a lot at a location.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LotRow {

@@ -205,7 +205,7 @@ fn supplier_from_row(r: &boh_db::AnyRow) -> Result<Supplier> {
 }
 
 /// A supplier by id, unscoped (callers check the company).
-async fn fetch_supplier(p: &Platform, id: &str) -> Result<Option<Supplier>> {
+pub async fn fetch_supplier(p: &Platform, id: &str) -> Result<Option<Supplier>> {
     if !boh_kernel::id::is_uuid(id) {
         return Ok(None);
     }

@@ -488,34 +488,92 @@ fn text_limit(errors: &mut Vec<FieldError>, field: &str, v: &Option<String>, max
     }
 }
 
+/// Which end of a transfer request the requester acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    /// The source sends: `inventory.transfer` at the source; any store of the company receives.
+    Source,
+    /// A store orders from the warehouse or central kitchen that supplies it (a store order):
+    /// `inventory.transfer` at the destination store; the source is a warehouse or central
+    /// kitchen of the same company, which need not be in the requester's scope.
+    Destination,
+}
+
+/// A checked transfer request, ready to be written by [`request_in`].
+pub struct Planned {
+    from: OrgNode,
+    to: OrgNode,
+    note: Option<String>,
+    lines: Vec<(Item, i64, Option<String>)>,
+}
+
 /// Request a transfer from a location where the actor holds `inventory.transfer` to a store of
 /// the same company. Every problem is reported at once; nothing is written unless all is good.
 pub async fn request(p: &Platform, ctx: &Ctx, input: TransferInput) -> Result<Transfer> {
+    let planned = plan_request(p, &ctx.actor, &input, Requester::Source).await?;
+    boh_platform::tx!(p.db, tx, { request_in(tx, ctx, &planned).await })
+}
+
+/// Check a transfer request for the end `by` acts for (see [`Requester`]), reading only.
+pub async fn plan_request(
+    p: &Platform,
+    actor: &Actor,
+    input: &TransferInput,
+    by: Requester,
+) -> Result<Planned> {
     let mut errors = Vec::new();
-    // A source outside the caller's scope does not exist (404), like any record out of scope.
-    let from = Some(
-        crate::location(
-            p,
-            &ctx.actor,
-            perm::INVENTORY_TRANSFER,
-            &input.from_location_id,
-        )
-        .await?,
-    );
-    // The destination need not be in the requester's scope (a store sends to another store),
-    // but it must be a store of the same company.
-    let to = match org::fetch(p, &input.to_location_id).await? {
-        Some(n)
-            if n.kind == "store" && from.as_ref().is_none_or(|f| f.company_id == n.company_id) =>
-        {
-            Some(n)
+    let (from, to) = match by {
+        Requester::Source => {
+            // A source outside the caller's scope does not exist (404), like any record out of
+            // scope.
+            let from = Some(
+                crate::location(p, actor, perm::INVENTORY_TRANSFER, &input.from_location_id)
+                    .await?,
+            );
+            // The destination need not be in the requester's scope (a store sends to another
+            // store), but it must be a store of the same company.
+            let to = match org::fetch(p, &input.to_location_id).await? {
+                Some(n)
+                    if n.kind == "store"
+                        && from.as_ref().is_none_or(|f| f.company_id == n.company_id) =>
+                {
+                    Some(n)
+                }
+                _ => {
+                    errors.push(FieldError::new(
+                        "to_location_id",
+                        "no such store in this company",
+                    ));
+                    None
+                }
+            };
+            (from, to)
         }
-        _ => {
-            errors.push(FieldError::new(
-                "to_location_id",
-                "no such store in this company",
-            ));
-            None
+        Requester::Destination => {
+            let to =
+                crate::location(p, actor, perm::INVENTORY_TRANSFER, &input.to_location_id).await?;
+            if to.kind != "store" {
+                errors.push(FieldError::new(
+                    "to_location_id",
+                    "only stores order from a warehouse or central kitchen",
+                ));
+            }
+            let from = match org::fetch(p, &input.from_location_id).await? {
+                Some(n)
+                    if matches!(n.kind.as_str(), "warehouse" | "central_kitchen")
+                        && n.company_id == to.company_id =>
+                {
+                    Some(n)
+                }
+                _ => {
+                    errors.push(FieldError::new(
+                        "from_location_id",
+                        "no such warehouse or central kitchen in this company",
+                    ));
+                    None
+                }
+            };
+            (from, Some(to))
         }
     };
     if let (Some(f), Some(t)) = (&from, &to)
@@ -604,9 +662,31 @@ pub async fn request(p: &Platform, ctx: &Ctx, input: TransferInput) -> Result<Tr
     let (Some(from), Some(to)) = (from, to) else {
         return Err(PlatformError::NotFound);
     };
+    Ok(Planned {
+        from,
+        to,
+        note: input.note.clone(),
+        lines,
+    })
+}
+
+/// Write a checked transfer request in the caller's transaction (with its audit row and the
+/// `inventory.transfer.requested` event).
+pub async fn request_in(
+    tx: &mut sqlx::AnyConnection,
+    ctx: &Ctx,
+    planned: &Planned,
+) -> Result<Transfer> {
+    let Planned {
+        from,
+        to,
+        note,
+        lines,
+    } = planned;
+    let company_id = from.company_id.clone();
     let t = now().micros();
     let id = new_id();
-    boh_platform::tx!(p.db, tx, {
+    {
         let number = crate::next_number(tx, &company_id, "transfer", "TR").await?;
         sqlx::query(
             "INSERT INTO inv_transfers (id, company_id, number, from_location_id, from_path, to_location_id, to_path, \
@@ -620,7 +700,7 @@ pub async fn request(p: &Platform, ctx: &Ctx, input: TransferInput) -> Result<Tr
         .bind(&from.path)
         .bind(&to.id)
         .bind(&to.path)
-        .bind(input.note.as_deref())
+        .bind(note.as_deref())
         .bind(&ctx.actor.user_id)
         .bind(t)
         .execute(&mut *tx)
@@ -673,7 +753,7 @@ pub async fn request(p: &Platform, ctx: &Ctx, input: TransferInput) -> Result<Tr
         .await?;
         boh_platform::idem::record_created(tx, ctx, &out).await?;
         Ok(out)
-    })
+    }
 }
 
 /// Load a transfer for a state change: visible to the actor (else `NotFound`), with the

@@ -18,6 +18,11 @@
 //!
 //! Headers are built by lettre, which encodes the subject (UTF-8, RFC 2047) and refuses
 //! addresses with anything but an address in them; the body is plain UTF-8 text.
+//!
+//! Modules also send messages of their own through the same outbox with [`queue_message`]
+//! (a purchase order to its supplier): a unique key of the module's choosing stands in the
+//! `notification_id` column, and files go in `mail_attachments` (a `multipart/mixed`
+//! message then carries them).
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,8 +30,8 @@ use std::time::Duration;
 
 use boh_db::{Backend, Row};
 use boh_kernel::{new_id, now};
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -197,6 +202,93 @@ pub async fn queue(p: &Platform, tx: &mut AnyConnection, n: &Notice<'_>) -> Resu
     Ok(inserted == 1)
 }
 
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    /// e.g. `application/pdf`, `text/csv; charset=utf-8`.
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// A message that is not the copy of a notification.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// Unique per message (e.g. `po-send:<po id>:<n>`): a key is queued once.
+    pub key: &'a str,
+    /// The user on whose behalf the message is sent.
+    pub user_id: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub attachments: &'a [Attachment],
+}
+
+/// Queue a message with its attachments in the caller's transaction. Answers the outbox row's
+/// id, or `None` when e-mail is off or the key was queued before (nothing is written then).
+pub async fn queue_message(
+    p: &Platform,
+    tx: &mut AnyConnection,
+    m: &Outgoing<'_>,
+) -> Result<Option<String>> {
+    if p.settings.smtp.is_none() {
+        return Ok(None);
+    }
+    let id = new_id();
+    let t = now().micros();
+    let inserted = sqlx::query(
+        "INSERT INTO mail_outbox (id, notification_id, user_id, to_address, subject, body_text, status, \
+         attempts, last_error, created_at, sent_at, next_attempt_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,'pending',0,NULL,$7,NULL,$7) ON CONFLICT (notification_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(m.key)
+    .bind(m.user_id)
+    .bind(m.to.trim())
+    .bind(subject_line(m.subject))
+    .bind(m.body)
+    .bind(t)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted != 1 {
+        return Ok(None);
+    }
+    for (i, a) in m.attachments.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO mail_attachments (outbox_id, seq, filename, content_type, content) \
+             VALUES ($1,$2,$3,$4,$5)",
+        )
+        .bind(&id)
+        .bind(i as i64 + 1)
+        .bind(&a.filename)
+        .bind(&a.content_type)
+        .bind(a.content.clone())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(Some(id))
+}
+
+/// The attachments of an outbox row, in order.
+pub async fn attachments(p: &Platform, outbox_id: &str) -> Result<Vec<Attachment>> {
+    let rows = sqlx::query(
+        "SELECT filename, content_type, content FROM mail_attachments WHERE outbox_id = $1 ORDER BY seq",
+    )
+    .bind(outbox_id)
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Attachment {
+                filename: r.try_get("filename")?,
+                content_type: r.try_get("content_type")?,
+                content: r.try_get("content")?,
+            })
+        })
+        .collect()
+}
+
 /// The title on one line: control characters (line breaks included) become spaces.
 fn subject_line(title: &str) -> String {
     let one: String = title
@@ -289,9 +381,10 @@ pub async fn send_due(p: &Platform, limit: u64) -> Result<Report> {
     // Building the transport opens no connection; the first message does.
     let transport = connect(&smtp).map_err(|e| PlatformError::Internal(anyhow::anyhow!(e)))?;
     while report.attempted() < limit {
-        let Some(row) = claim(p).await? else {
+        let Some(mut row) = claim(p).await? else {
             break;
         };
+        row.attachments = attachments(p, &row.id).await?;
         let outcome = match message(&smtp.from, &row) {
             Ok(msg) => send(&transport, msg, row.attempts).await,
             Err(error) => Outcome::NotSent {
@@ -343,6 +436,7 @@ struct Claimed {
     body_text: String,
     /// Attempts including this one; the row is still ours while it has this count.
     attempts: i64,
+    attachments: Vec<Attachment>,
 }
 
 /// Take the next due row: push its next attempt past the lease and count the attempt.
@@ -372,6 +466,7 @@ async fn claim(p: &Platform) -> Result<Option<Claimed>> {
                 subject: r.try_get("subject")?,
                 body_text: r.try_get("body_text")?,
                 attempts: r.try_get("attempts")?,
+                attachments: Vec::new(),
             })
         })
         .transpose()
@@ -384,7 +479,7 @@ fn message(from: &Mailbox, row: &Claimed) -> std::result::Result<Message, String
         .to_address
         .parse()
         .map_err(|e| format!("invalid recipient address {:?}: {e}", row.to_address))?;
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, to))
         .subject(row.subject.as_str())
@@ -392,9 +487,22 @@ fn message(from: &Mailbox, row: &Claimed) -> std::result::Result<Message, String
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".to_string(),
-        ))
-        .singlepart(SinglePart::plain(row.body_text.clone()))
-        .map_err(|e| format!("building the message: {e}"))
+        ));
+    let text = SinglePart::plain(row.body_text.clone());
+    let built = if row.attachments.is_empty() {
+        builder.singlepart(text)
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(text);
+        for a in &row.attachments {
+            let ct = ContentType::parse(&a.content_type)
+                .map_err(|e| format!("content type {:?}: {e}", a.content_type))?;
+            parts = parts.singlepart(
+                lettre::message::Attachment::new(a.filename.clone()).body(a.content.clone(), ct),
+            );
+        }
+        builder.multipart(parts)
+    };
+    built.map_err(|e| format!("building the message: {e}"))
 }
 
 fn connect_builder(
@@ -509,6 +617,7 @@ mod tests {
                 "zh-CN",
             ),
             attempts: 1,
+            attachments: Vec::new(),
         }
     }
 
@@ -556,6 +665,32 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["li.lei@example.cn"]
         );
+    }
+
+    #[test]
+    fn attachments_make_a_mixed_message() {
+        let mut r = row("采购订单 PO-1", "orders@mill.example.cn");
+        r.attachments = vec![
+            Attachment {
+                filename: "PO-1.pdf".into(),
+                content_type: "application/pdf".into(),
+                content: b"%PDF-1.7 test".to_vec(),
+            },
+            Attachment {
+                filename: "PO-1.csv".into(),
+                content_type: "text/csv; charset=utf-8".into(),
+                content: "sku,qty\nA,1\n".as_bytes().to_vec(),
+            },
+        ];
+        let raw = String::from_utf8(message(&from(), &r).expect("a message").formatted())
+            .expect("7-bit text");
+        assert!(raw.contains("multipart/mixed"), "{raw}");
+        assert!(raw.contains("filename=\"PO-1.pdf\""), "{raw}");
+        assert!(raw.contains("filename=\"PO-1.csv\""), "{raw}");
+        assert!(raw.contains("application/pdf"), "{raw}");
+        // A bad content type is an error of the row, not a panic.
+        r.attachments[0].content_type = "not a type".into();
+        assert!(message(&from(), &r).is_err());
     }
 
     #[test]

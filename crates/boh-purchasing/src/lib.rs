@@ -9,9 +9,18 @@
 //! - `status` is never taken from a request: it follows the workflow (`draft` →
 //!   `pending_approval` → `approved` / `rejected`; `cancelled` from any open state). A change
 //!   to a submitted or approved order that changes what approval looked at sends it back.
+//! - Requisitions (store orders) come from a site's order guide or by hand; submitted,
+//!   their warehouse lines are transfer requests in inventory and their supplier lines are
+//!   consolidated into purchase orders per supplier, delivery day and site ([`consolidate`]).
+//! - An approved order is e-mailed to its supplier with its PDF and CSV ([`send`]).
 
+pub mod consolidate;
+pub mod document;
+pub mod guide;
 pub mod po;
 pub mod receipt;
+pub mod requisition;
+pub mod send;
 
 /// A quantity sent as a decimal string or a JSON number; None when it is neither (the caller
 /// names the field).

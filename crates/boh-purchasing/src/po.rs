@@ -111,17 +111,18 @@ pub struct PurchaseOrder {
     pub lines: Vec<PoLine>,
 }
 
-struct Checked {
-    supplier: Supplier,
-    location: OrgNode,
+/// An order input checked against the catalogue, the supplier and the actor's scope.
+pub(crate) struct Checked {
+    pub(crate) supplier: Supplier,
+    pub(crate) location: OrgNode,
     delivery_date: String,
     note: Option<String>,
-    lines: Vec<PoLine>,
-    total: i64,
+    pub(crate) lines: Vec<PoLine>,
+    pub(crate) total: i64,
     categories: Vec<String>,
 }
 
-async fn check(p: &Platform, actor: &Actor, input: &PoInput) -> Result<Checked> {
+pub(crate) async fn check(p: &Platform, actor: &Actor, input: &PoInput) -> Result<Checked> {
     let mut errors = Vec::new();
     // A supplier or site outside the actor's scope does not exist for them (404), as
     // everywhere; problems with what they can see are named field by field.
@@ -362,7 +363,7 @@ async fn category_codes(p: &Platform, ids: &[String]) -> Result<Vec<String>> {
 }
 
 /// The supplier's first delivery day on or after today plus its lead time.
-fn next_delivery(s: Option<&Supplier>, today: jiff::civil::Date) -> jiff::civil::Date {
+pub fn next_delivery(s: Option<&Supplier>, today: jiff::civil::Date) -> jiff::civil::Date {
     let Some(s) = s else { return today };
     let mut d = today
         .checked_add(jiff::Span::new().days(s.lead_time_days.clamp(0, 365)))
@@ -412,11 +413,21 @@ async fn write_lines(tx: &mut AnyConnection, po_id: &str, lines: &[PoLine]) -> R
 /// Create a draft purchase order.
 pub async fn create(p: &Platform, ctx: &Ctx, input: &PoInput) -> Result<PurchaseOrder> {
     let c = check(p, &ctx.actor, input).await?;
+    let id = tx!(p.db, tx, {
+        let id = insert_in(tx, ctx, &c).await?;
+        boh_platform::idem::mark_applied(tx, ctx).await?;
+        Ok(id)
+    })?;
+    get(p, &ctx.actor, &id).await
+}
+
+/// Write a checked draft order in the caller's transaction (with its audit row); answers its id.
+pub(crate) async fn insert_in(tx: &mut AnyConnection, ctx: &Ctx, c: &Checked) -> Result<String> {
     let id = new_id();
     let t = now().micros();
     let day = jiff::Timestamp::now().strftime("%Y%m%d").to_string();
     let number = format!("PO-{day}-{}", &id[id.len() - 8..].to_uppercase());
-    tx!(p.db, tx, {
+    {
         sqlx::query(
             "INSERT INTO purchase_orders (id, company_id, number, supplier_id, location_id, location_path, \
              delivery_date, status, currency, total_minor, line_count, note, created_by, created_at, updated_at, version) \
@@ -454,10 +465,8 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: &PoInput) -> Result<Purchase
             },
         )
         .await?;
-        boh_platform::idem::mark_applied(tx, ctx).await?;
-        Ok(())
-    })?;
-    get(p, &ctx.actor, &id).await
+    }
+    Ok(id)
 }
 
 /// The facts approval looks at (also what "changed after approval" compares).
@@ -611,6 +620,25 @@ pub async fn submit(p: &Platform, ctx: &Ctx, id: &str) -> Result<PurchaseOrder> 
 /// Change an order. A submitted or approved order whose approval facts change goes back for
 /// approval (its running or finished approval is superseded by a new one).
 pub async fn update(p: &Platform, ctx: &Ctx, id: &str, input: &PoInput) -> Result<PurchaseOrder> {
+    let (po, change) = plan_update(p, ctx, id, input).await?;
+    tx!(p.db, tx, { update_in(tx, p, ctx, &po, &change).await })?;
+    get(p, &ctx.actor, id).await
+}
+
+/// A change of an order, checked and routed, ready for [`update_in`].
+pub(crate) struct Change {
+    c: Checked,
+    s: Subject,
+    plan: Option<Route>,
+}
+
+/// Check a change of an order (reading only): the order as it is and the change.
+pub(crate) async fn plan_update(
+    p: &Platform,
+    ctx: &Ctx,
+    id: &str,
+    input: &PoInput,
+) -> Result<(PurchaseOrder, Change)> {
     let po = for_change(p, &ctx.actor, id).await?;
     if matches!(
         po.status.as_str(),
@@ -635,10 +663,24 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, input: &PoInput) -> Resul
     } else {
         None
     };
+    Ok((po, Change { c, s, plan }))
+}
+
+/// Write a change planned by [`plan_update`] in the caller's transaction: the order, its lines,
+/// a new approval when what approval looked at changed, and the audit row.
+pub(crate) async fn update_in(
+    tx: &mut AnyConnection,
+    p: &Platform,
+    ctx: &Ctx,
+    po: &PurchaseOrder,
+    change: &Change,
+) -> Result<()> {
+    let Change { c, s, plan } = change;
+    let resubmit = plan.is_some();
     let version = po.version;
-    tx!(p.db, tx, {
+    {
         let facts = boh_workflow::route::facts_json(
-            &boh_workflow::route::facts_of(p, &s)
+            &boh_workflow::route::facts_of(p, s)
                 .await?
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
@@ -686,7 +728,7 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, input: &PoInput) -> Resul
                 "changed after submission; sent for approval again",
             )
             .await?;
-            boh_workflow::run::start_in(tx, p, ctx, &s, plan).await?;
+            boh_workflow::run::start_in(tx, p, ctx, s, plan).await?;
         }
         audit::append(
             tx,
@@ -705,9 +747,8 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, input: &PoInput) -> Resul
             },
         )
         .await?;
-        Ok(())
-    })?;
-    get(p, &ctx.actor, id).await
+    }
+    Ok(())
 }
 
 /// Cancel an order that has not been received.
@@ -803,6 +844,9 @@ pub async fn on_finished(
         &serde_json::json!({"po_id": f.doc_id, "instance_id": f.instance_id}),
     )
     .await?;
+    if f.outcome == boh_workflow::Outcome::Approved {
+        crate::send::after_approval(tx, &f.doc_id, &f.instance_id, path.as_deref()).await?;
+    }
     Ok(())
 }
 

@@ -89,6 +89,9 @@ pub fn job_registry() -> jobs::Registry {
     r.register(boh_platform::mail::JOB_KIND, |p, job, progress| {
         Box::pin(boh_platform::mail::run_job(p, job, progress))
     });
+    r.register(boh_purchasing::send::JOB_KIND, |p, job, progress| {
+        Box::pin(boh_purchasing::send::run_job(p, job, progress))
+    });
     r.register("sessions.purge", |p, _job, _progress| {
         Box::pin(async move {
             let n = boh_platform::auth::purge_sessions(&p)

@@ -69,6 +69,8 @@ struct Foreign {
     s002_task: String,
     definition: String,
     m2_delegation: String,
+    /// A requisition of S002.
+    s002_requisition: String,
 }
 
 impl Foreign {
@@ -97,6 +99,7 @@ impl Foreign {
             "task_id" => &self.s002_task,
             "definition_id" => &self.definition,
             "delegation_id" => &self.m2_delegation,
+            "requisition_id" => &self.s002_requisition,
             _ => return None,
         })
     }
@@ -407,6 +410,22 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, i64> {
             "inv_recipe_lines rows",
             "SELECT COUNT(*) FROM inv_recipe_lines",
         ),
+        ("requisitions rows", "SELECT COUNT(*) FROM requisitions"),
+        (
+            "requisitions versions",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM requisitions",
+        ),
+        (
+            "requisition_lines ordered",
+            "SELECT COUNT(po_id) FROM requisition_lines",
+        ),
+        ("po_sends rows", "SELECT COUNT(*) FROM po_sends"),
+        ("mail_outbox rows", "SELECT COUNT(*) FROM mail_outbox"),
+        ("inv_transfers rows", "SELECT COUNT(*) FROM inv_transfers"),
+        (
+            "purchase_orders rows",
+            "SELECT COUNT(*) FROM purchase_orders",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (name, sql) in queries {
@@ -630,10 +649,20 @@ async fn setup(app: &TestApp) -> Foreign {
     let walk = app
         .scalar_text("SELECT id FROM inv_items WHERE code = 'WALK'")
         .await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/suppliers/{wsup}/items"),
+            &admin,
+            json!({"item_id": walk, "pack_unit": "kg"}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let walk_si = r.json()["id"].as_str().unwrap().to_string();
     app.post_json(
-        &format!("/api/v1/suppliers/{wsup}/items"),
+        &format!("/api/v1/suppliers/{wsup}/prices"),
         &admin,
-        json!({"item_id": walk, "pack_unit": "kg"}),
+        json!({"supplier_item_id": walk_si, "price_minor": 500}),
         &[],
     )
     .await
@@ -672,8 +701,19 @@ async fn setup(app: &TestApp) -> Foreign {
         .await;
     r.assert_status(201);
     let m2_delegation = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            "/api/v1/requisitions",
+            &admin,
+            json!({"location_id": s002, "lines": [{"item_code": "WALK", "qty": "2", "supplier_id": wsup}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let s002_requisition = r.json()["id"].as_str().unwrap().to_string();
 
     Foreign {
+        s002_requisition,
         s002_po,
         s002_instance,
         s002_task,

@@ -40,6 +40,8 @@ mod migrations;
 mod receipts;
 #[path = "api/recipes.rs"]
 mod recipes;
+#[path = "api/requisitions.rs"]
+mod requisitions;
 #[path = "api/revocation.rs"]
 mod revocation;
 #[path = "api/sales.rs"]

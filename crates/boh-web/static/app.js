@@ -30,6 +30,22 @@
         (loc ? "&location_id=" + encodeURIComponent(loc.value) : "");
     });
   }
+  // The order guide: choosing another source shows its unit and, while the quantity is the
+  // previous source's suggestion (not typed over), its suggestion.
+  document.querySelectorAll("select.guide-source").forEach(function (sel) {
+    var row = sel.closest("tr");
+    var qty = row && row.querySelector(".qty-input");
+    var unit = row && row.querySelector(".unit");
+    var last = sel.options[sel.selectedIndex];
+    sel.addEventListener("change", function () {
+      var opt = sel.options[sel.selectedIndex];
+      if (unit) unit.textContent = opt.getAttribute("data-unit") || "";
+      if (qty && qty.value === (last.getAttribute("data-suggest") || "")) {
+        qty.value = opt.getAttribute("data-suggest") || "";
+      }
+      last = opt;
+    });
+  });
   // Confirmation for destructive buttons.
   document.querySelectorAll("[data-confirm]").forEach(function (el) {
     el.addEventListener("click", function (ev) {

@@ -695,6 +695,33 @@ pub async fn end_current(
     Ok(true)
 }
 
+/// Record something that happened to a document after its approval (e.g. "sent to the
+/// supplier") in its history, on its latest instance, in the caller's transaction. Answers
+/// false (nothing written) when the document was never submitted.
+pub async fn record(
+    tx: &mut AnyConnection,
+    actor_id: &str,
+    doc_type: &str,
+    doc_id: &str,
+    action: &str,
+    comment: Option<&str>,
+) -> Result<bool> {
+    let id: Option<String> = sqlx::query(
+        "SELECT id FROM wf_instances WHERE doc_type = $1 AND doc_id = $2 ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(doc_type)
+    .bind(doc_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?;
+    let Some(id) = id else {
+        return Ok(false);
+    };
+    history_row(tx, &id, doc_type, doc_id, actor_id, action, None, comment).await?;
+    Ok(true)
+}
+
 /// Whether the facts of a document differ from those its current instance was started with
 /// (a document changed after approval goes back for approval).
 pub async fn changed_since(

@@ -74,6 +74,71 @@ impl Mail {
     }
 }
 
+/// One part of a `multipart/*` message, transfer encoding undone.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub content_type: String,
+    /// The `filename` of an attachment.
+    pub filename: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Mail {
+    /// The parts of a multipart message (empty for a single-part one).
+    pub fn parts(&self) -> Vec<Part> {
+        let ct = self.header("Content-Type").unwrap_or_default();
+        let Some(b) = ct.split(';').find_map(|p| {
+            p.trim()
+                .strip_prefix("boundary=")
+                .map(|v| v.trim_matches('"').to_string())
+        }) else {
+            return Vec::new();
+        };
+        let (_, body) = self.head_and_body();
+        let delim = format!("--{b}");
+        body.split(delim.as_str())
+            .skip(1)
+            .filter(|chunk| !chunk.starts_with("--"))
+            .filter_map(|chunk| {
+                let chunk = chunk.trim_start_matches("\r\n");
+                let (head, content) = chunk.split_once("\r\n\r\n")?;
+                let head = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+                let get = |name: &str| {
+                    head.split("\r\n").find_map(|line| {
+                        let (k, v) = line.split_once(':')?;
+                        k.trim()
+                            .eq_ignore_ascii_case(name)
+                            .then(|| v.trim().to_string())
+                    })
+                };
+                let cte = get("Content-Transfer-Encoding")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                let content = content.strip_suffix("\r\n").unwrap_or(content);
+                let body = match cte.as_str() {
+                    "base64" => base64::engine::general_purpose::STANDARD
+                        .decode(content.split_whitespace().collect::<String>())
+                        .expect("a base64 part"),
+                    "quoted-printable" => decode_qp(content.replace("=\r\n", "").as_bytes(), false),
+                    _ => content.as_bytes().to_vec(),
+                };
+                let filename = get("Content-Disposition").and_then(|d| {
+                    d.split(';').find_map(|p| {
+                        p.trim()
+                            .strip_prefix("filename=")
+                            .map(|v| decode_words(v.trim_matches('"')))
+                    })
+                });
+                Some(Part {
+                    content_type: get("Content-Type").unwrap_or_default(),
+                    filename,
+                    body,
+                })
+            })
+            .collect()
+    }
+}
+
 /// `=XX` escapes (and `_` for a space in an encoded word).
 fn decode_qp(s: &[u8], underscore_is_space: bool) -> Vec<u8> {
     let mut out = Vec::new();

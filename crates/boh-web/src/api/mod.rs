@@ -26,6 +26,7 @@ pub mod iam;
 pub mod imports;
 pub mod items;
 pub mod jobs;
+pub mod ordering;
 pub mod org;
 pub mod purchasing;
 pub mod recipes;
@@ -82,6 +83,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sales_anomalies::router())
         .merge(sales_dashboard::router())
         .merge(workflow::router())
+        .merge(ordering::router())
 }
 
 /// Final touches on the generated document.

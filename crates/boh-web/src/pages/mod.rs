@@ -22,6 +22,7 @@ pub mod home;
 pub mod imports;
 pub mod inventory;
 pub mod inventory_settings;
+pub mod ordering;
 pub mod orders;
 pub mod purchasing;
 pub mod recipes;
@@ -165,6 +166,33 @@ pub fn router() -> Router<AppState> {
         .route("/purchasing/orders/{id}/submit", post(orders::submit))
         .route("/purchasing/orders/{id}/cancel", post(orders::cancel))
         .route("/purchasing/orders/{id}/receive", post(orders::receive))
+        .route(
+            "/purchasing/orders/{id}/order.pdf",
+            get(ordering::order_pdf),
+        )
+        .route(
+            "/purchasing/orders/{id}/order.csv",
+            get(ordering::order_csv),
+        )
+        .route("/purchasing/orders/{id}/send", post(ordering::send))
+        .route(
+            "/purchasing/guide",
+            get(ordering::guide).post(ordering::order),
+        )
+        .route("/purchasing/requisitions", get(ordering::list))
+        .route(
+            "/purchasing/requisitions/consolidate",
+            post(ordering::consolidate_all),
+        )
+        .route("/purchasing/requisitions/{id}", get(ordering::detail))
+        .route(
+            "/purchasing/requisitions/{id}/submit",
+            post(ordering::submit),
+        )
+        .route(
+            "/purchasing/requisitions/{id}/cancel",
+            post(ordering::cancel),
+        )
         .route(
             "/admin/workflows",
             get(workflows::list).post(workflows::save),
@@ -347,6 +375,18 @@ pub async fn ui(
             href: "/purchasing/orders",
             label: t("nav.orders"),
             active: active == "orders",
+        });
+        if actor.has_anywhere(perm::PURCHASING_ORDER) {
+            nav.push(NavItem {
+                href: "/purchasing/guide",
+                label: t("nav.guide"),
+                active: active == "guide",
+            });
+        }
+        nav.push(NavItem {
+            href: "/purchasing/requisitions",
+            label: t("nav.requisitions"),
+            active: active == "requisitions",
         });
     }
     if actor.has_anywhere(perm::INVENTORY_READ) {

@@ -315,9 +315,19 @@ struct DetailPage {
     can_change: bool,
     can_receive: bool,
     error: Option<String>,
+    /// The requisitions whose lines are on this order, and the lines rounded up to packs.
+    requisitions: Vec<(String, String)>,
+    rounded: Vec<boh_purchasing::requisition::Rounding>,
 }
 
 impl DetailPage {
+    fn can_send(&self) -> bool {
+        self.can_change
+            && matches!(
+                self.order.status.as_str(),
+                "approved" | "partially_received"
+            )
+    }
     fn money(&self, v: &i64) -> String {
         money_text(*v)
     }
@@ -363,6 +373,8 @@ pub struct DetailQuery {
     pub submitted: Option<String>,
     #[serde(default)]
     pub received: Option<String>,
+    #[serde(default)]
+    pub sent: Option<String>,
 }
 
 async fn detail_page(
@@ -409,6 +421,15 @@ async fn detail_page(
         boh_workflow::run::latest_for(p, &boh_kernel::Actor::system(), po::DOC_TYPE, &po.id)
             .await
             .map_err(error_page)?;
+    let requisitions = boh_purchasing::requisition::numbers_for_order(p, &po.id)
+        .await
+        .map_err(error_page)?;
+    let rounded = boh_purchasing::requisition::orders(p, std::slice::from_ref(&po.id))
+        .await
+        .map_err(error_page)?
+        .into_iter()
+        .flat_map(|o| o.rounded)
+        .collect();
     Ok(DetailPage {
         ui,
         order: po,
@@ -419,6 +440,8 @@ async fn detail_page(
         can_change,
         can_receive,
         error,
+        requisitions,
+        rounded,
     })
 }
 
@@ -437,11 +460,24 @@ pub async fn detail(
                 pg.ui.flash = Some(pg.ui.t("po.submitted"));
             } else if q.received.is_some() {
                 pg.ui.flash = Some(pg.ui.t("po.received_flash"));
+            } else if q.sent.is_some() {
+                pg.ui.flash = Some(pg.ui.t("po.sent_flash"));
             }
             render(pg)
         }
         Err(r) => r,
     }
+}
+
+/// The order's page again with why an action was refused (409).
+pub(crate) async fn refused_page(
+    state: &AppState,
+    parts: &Parts,
+    ctx: &boh_platform::Ctx,
+    id: &str,
+    e: PlatformError,
+) -> Response {
+    refused(state, parts, ctx, id, e).await
 }
 
 async fn refused(
