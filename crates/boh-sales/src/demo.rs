@@ -226,6 +226,9 @@ pub async fn seed(p: &Platform, stores: &[OrgNode], size: DemoSize) -> Result<Se
             let recent = (today - day).get_days() < 14;
             for ti in 0..n_tickets {
                 let h = HOURS[pick(&mut srng, &HOURS, |h| h.1)].0;
+                // The first ticket of a day closes in its opening hour: a store that has
+                // opened today has sales today.
+                let h = if ti == 0 { HOURS[0].0 } else { h };
                 let minute = srng.range(0, 59) as i8;
                 let second = srng.range(0, 59) as i8;
                 let Ok(local) = day.at(h, minute, second, 0).to_zoned_datetime(zone.clone()) else {
