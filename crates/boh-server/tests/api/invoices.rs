@@ -17,6 +17,7 @@ use crate::suppliers::{price, supplier, supplier_item};
 both!(invoices_are_matched_three_ways);
 both!(approved_invoices_are_paid_and_returns_credit_the_supplier);
 both!(invoices_import_from_csv);
+both!(invoice_pages_enter_resolve_pay_and_return);
 
 const M: i64 = 1_000_000;
 const INVOICES: &str = "/api/v1/supplier-invoices";
@@ -923,4 +924,243 @@ async fn invoices_import_from_csv(app: TestApp) {
         .await;
     tpl.assert_status(200);
     assert!(tpl.text().contains("invoice_no,po_number"));
+}
+
+/// A signed-in page: its HTML and CSRF token.
+async fn page(app: &TestApp, session: &str, path: &str) -> (String, String) {
+    let r = app
+        .request(Method::GET, path)
+        .cookie("boh_session", session)
+        .send()
+        .await;
+    r.assert_status(200);
+    let html = r.text();
+    let csrf = html
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    (html, csrf)
+}
+
+async fn form(app: &TestApp, session: &str, path: &str, body: &str) -> crate::common::Resp {
+    app.request(Method::POST, path)
+        .cookie("boh_session", session)
+        .header("origin", &app.base)
+        .form(body)
+        .send()
+        .await
+}
+
+fn location_of(r: &crate::common::Resp) -> String {
+    r.header("location").unwrap_or_default()
+}
+
+async fn invoice_pages_enter_resolve_pay_and_return(app: TestApp) {
+    let f = fixture(&app).await;
+    let session = app.session("finance").await;
+    // The form starts from what was received and not invoiced, at the order price.
+    let (html, csrf) = page(
+        &app,
+        &session,
+        &format!("/purchasing/invoices/new?po_id={}", f.po),
+    )
+    .await;
+    assert!(html.contains("id=\"invoice-form\""), "{html}");
+    assert!(html.contains("name=\"qty.1\" value=\"4\""), "{html}");
+    assert!(html.contains("name=\"price.2\" value=\"80.00\""), "{html}");
+    // A bad quantity comes back on its line, nothing entered.
+    let r = form(
+        &app,
+        &session,
+        "/purchasing/invoices",
+        &format!(
+            "_csrf={csrf}&po_id={}&invoice_no=P-1&invoice_date={}&qty.1=-1&price.1=150.00",
+            f.po, f.today
+        ),
+    )
+    .await;
+    r.assert_status(422);
+    assert!(r.text().contains("field-error"));
+    assert_eq!(app.count("po_invoices").await, 0);
+    // The oil above its order price: an exception, accepted with a comment.
+    let r = form(
+        &app,
+        &session,
+        "/purchasing/invoices",
+        &format!(
+            "_csrf={csrf}&po_id={}&invoice_no=P-1&invoice_date={}&qty.1=4&price.1=150.00&tax.1=19.50\
+             &qty.2=2&price.2=85.00&tax.2=&qty.3=&price.3=3.00",
+            f.po, f.today
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let to = location_of(&r);
+    let id = to
+        .trim_start_matches("/purchasing/invoices/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let (html, csrf) = page(&app, &session, &to).await;
+    assert!(html.contains("id=\"match-table\""), "{html}");
+    assert!(html.contains("data-status=\"exception\""));
+    assert!(html.contains("id=\"accept-invoice\""));
+    let path = format!("/purchasing/invoices/{id}");
+    let r = form(
+        &app,
+        &session,
+        &format!("{path}/resolve"),
+        &format!("_csrf={csrf}&action=accept&comment="),
+    )
+    .await;
+    r.assert_status(422);
+    let r = form(
+        &app,
+        &session,
+        &format!("{path}/resolve"),
+        &format!("_csrf={csrf}&action=accept&comment=agreed+by+phone"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    // No payment approval is defined: approved when submitted; then a partial payment.
+    let r = form(
+        &app,
+        &session,
+        &format!("{path}/submit"),
+        &format!("_csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (html, _) = page(&app, &session, &path).await;
+    assert!(html.contains("data-status=\"approved\""), "{html}");
+    assert!(html.contains("id=\"pay-form\""));
+    let r = form(
+        &app,
+        &session,
+        &format!("{path}/pay"),
+        &format!("_csrf={csrf}&amount=100.00&method=cash&reference=&paid_on="),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r = form(
+        &app,
+        &session,
+        &format!("{path}/pay"),
+        &format!("_csrf={csrf}&amount=9999.00&method=cash"),
+    )
+    .await;
+    r.assert_status(409);
+    assert!(r.text().contains("id=\"invoice-error\""));
+    let inv = app
+        .get(&format!("{INVOICES}/{id}"), &f.finance)
+        .await
+        .json();
+    assert_eq!(inv["status"], "partially_paid");
+    assert_eq!(inv["paid_minor"], 10000);
+    assert_eq!(inv["source"], "form");
+    for p in [
+        "/purchasing/invoices",
+        "/purchasing/exceptions",
+        "/purchasing/credit-notes",
+        "/purchasing/tolerances",
+        "/purchasing/invoices/import",
+        "/purchasing/invoices/new",
+    ] {
+        page(&app, &session, p).await;
+    }
+    // A tolerance saved on its page.
+    let r = form(
+        &app,
+        &session,
+        "/purchasing/tolerances",
+        &format!("_csrf={csrf}&scope=company&price_pct=2&qty_pct=&price_abs=&qty_abs="),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (html, _) = page(&app, &session, "/purchasing/tolerances").await;
+    assert!(html.contains("2 %"), "{html}");
+
+    // The store manager returns a bag from the order page's receipt.
+    let m = app.session("manager.s001").await;
+    let (html, _) = page(&app, &m, &format!("/purchasing/orders/{}", f.po)).await;
+    assert!(html.contains("id=\"po-invoices\""), "{html}");
+    assert!(html.contains(&format!("/purchasing/receipts/{}/return", f.receipt)));
+    let (html, mcsrf) = page(
+        &app,
+        &m,
+        &format!("/purchasing/receipts/{}/return", f.receipt),
+    )
+    .await;
+    assert!(html.contains("name=\"qty.1\""), "{html}");
+    let r = form(
+        &app,
+        &m,
+        &format!("/purchasing/receipts/{}/return", f.receipt),
+        &format!("_csrf={mcsrf}&qty.1=9&qty.2=&reason=damaged"),
+    )
+    .await;
+    r.assert_status(422);
+    let r = form(
+        &app,
+        &m,
+        &format!("/purchasing/receipts/{}/return", f.receipt),
+        &format!("_csrf={mcsrf}&qty.1=1&qty.2=&reason=damaged&note=torn+bag"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(location_of(&r).ends_with("?returned=1"));
+    assert_eq!(qty(&app, &f.flour, &f.s1).await, 75 * M);
+    let (html, _) = page(&app, &session, "/purchasing/credit-notes").await;
+    assert!(html.contains("id=\"credit-table\""), "{html}");
+    // The credit note applied on the invoice page.
+    let (html, csrf) = page(&app, &session, &path).await;
+    let cn = app.get("/api/v1/credit-notes", &f.finance).await.json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(html.contains(&cn), "{html}");
+    let r = form(
+        &app,
+        &session,
+        &format!("{path}/credit"),
+        &format!("_csrf={csrf}&credit_note_id={cn}"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let inv = app
+        .get(&format!("{INVOICES}/{id}"), &f.finance)
+        .await
+        .json();
+    assert_eq!(inv["credited_minor"], 15000);
+
+    // The import page: a file through the form.
+    let csv = format!(
+        "invoice_no,po_number,invoice_date,line,qty,unit_price\nP-9,{},{},3,1,3.00\n",
+        f.po_number, f.today
+    );
+    let boundary = "XinvB";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"i.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n\
+         --{boundary}--\r\n"
+    );
+    let r = app
+        .request(Method::POST, "/purchasing/invoices/import")
+        .cookie("boh_session", &session)
+        .header("origin", &app.base)
+        .bytes(
+            &format!("multipart/form-data; boundary={boundary}"),
+            body.into_bytes(),
+        )
+        .send()
+        .await;
+    r.assert_status(200);
+    assert!(
+        r.text().contains("id=\"invoice-import-done\""),
+        "{}",
+        r.text()
+    );
 }

@@ -312,6 +312,7 @@ struct DetailPage {
     receipts: Vec<boh_purchasing::receipt::Receipt>,
     can_change: bool,
     can_receive: bool,
+    invoicing: super::invoices::OrderInvoices,
     error: Option<String>,
 }
 
@@ -361,6 +362,8 @@ pub struct DetailQuery {
     pub submitted: Option<String>,
     #[serde(default)]
     pub received: Option<String>,
+    #[serde(default)]
+    pub returned: Option<String>,
 }
 
 async fn detail_page(
@@ -407,7 +410,9 @@ async fn detail_page(
         boh_workflow::run::latest_for(p, &boh_kernel::Actor::system(), po::DOC_TYPE, &po.id)
             .await
             .map_err(error_page)?;
+    let invoicing = super::invoices::order_panel(state, &ctx.actor, &po, &path).await;
     Ok(DetailPage {
+        invoicing,
         ui,
         order: po,
         route,
@@ -435,6 +440,8 @@ pub async fn detail(
                 pg.ui.flash = Some(pg.ui.t("po.submitted"));
             } else if q.received.is_some() {
                 pg.ui.flash = Some(pg.ui.t("po.received_flash"));
+            } else if q.returned.is_some() {
+                pg.ui.flash = Some(pg.ui.t("ap.returned_flash"));
             }
             render(pg)
         }
