@@ -1410,8 +1410,10 @@ async fn prices_from_rows(p: &Platform, rows: &[boh_db::AnyRow]) -> Result<Vec<P
     Ok(out)
 }
 
-/// The price in force on `date` of each of these supplier items (those with one).
-async fn prices_in_force_for(
+/// The price in force on `date` of each of these supplier items (those with one). Unscoped:
+/// for callers that checked the supplier (invoice matching reads the list price of the
+/// invoice date).
+pub async fn prices_in_force_for(
     p: &Platform,
     supplier_item_ids: &[String],
     date: &str,

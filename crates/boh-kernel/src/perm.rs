@@ -30,6 +30,9 @@ pub const WORKFLOW_MANAGE: &str = "workflow.definition.manage";
 pub const WORKFLOW_READ: &str = "workflow.read";
 pub const PURCHASING_ORDER: &str = "purchasing.order.create";
 pub const PURCHASING_READ: &str = "purchasing.read";
+pub const PURCHASING_INVOICE: &str = "purchasing.invoice.manage";
+pub const PURCHASING_INVOICE_ACCEPT: &str = "purchasing.invoice.accept";
+pub const PURCHASING_PAYMENT: &str = "purchasing.payment.record";
 
 /// Every permission with its English and Chinese label, in display order.
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
@@ -117,6 +120,21 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         PURCHASING_ORDER,
         "Create, change and submit purchase orders",
         "新建、修改和提交采购订单",
+    ),
+    (
+        PURCHASING_INVOICE,
+        "Enter and import supplier invoices, submit them for payment, edit match tolerances",
+        "录入和导入供应商发票、提交付款审批、编辑匹配容差",
+    ),
+    (
+        PURCHASING_INVOICE_ACCEPT,
+        "Accept supplier invoices with match exceptions",
+        "接受存在匹配异常的供应商发票",
+    ),
+    (
+        PURCHASING_PAYMENT,
+        "Record supplier payments and apply credit notes",
+        "登记供应商付款并核销红字发票",
     ),
 ];
 

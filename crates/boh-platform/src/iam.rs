@@ -54,6 +54,9 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::WORKFLOW_READ,
             perm::PURCHASING_READ,
             perm::PURCHASING_ORDER,
+            perm::PURCHASING_INVOICE,
+            perm::PURCHASING_INVOICE_ACCEPT,
+            perm::PURCHASING_PAYMENT,
         ],
     ),
     (
@@ -107,6 +110,9 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::JOB_READ,
             perm::WORKFLOW_READ,
             perm::PURCHASING_READ,
+            perm::PURCHASING_INVOICE,
+            perm::PURCHASING_INVOICE_ACCEPT,
+            perm::PURCHASING_PAYMENT,
         ],
     ),
     (

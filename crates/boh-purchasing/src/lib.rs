@@ -17,10 +17,15 @@
 pub mod consolidate;
 pub mod document;
 pub mod guide;
+pub mod invoice;
+pub mod invoice_csv;
+pub mod payment;
 pub mod po;
 pub mod receipt;
 pub mod requisition;
+pub mod returns;
 pub mod send;
+pub mod tolerance;
 
 /// A quantity sent as a decimal string or a JSON number; None when it is neither (the caller
 /// names the field).
@@ -69,7 +74,39 @@ pub fn doc_type() -> boh_workflow::DocType {
     }
 }
 
-/// Register what this module adds to the platform (its workflow document type).
+/// The workflow document type of supplier invoices (approval for payment).
+pub fn invoice_doc_type() -> boh_workflow::DocType {
+    boh_workflow::DocType {
+        code: invoice::DOC_TYPE,
+        label_en: "Supplier invoice",
+        label_zh: "供应商发票",
+        events: &["submit"],
+        schema: boh_workflow::base_schema()
+            .field(
+                "amount",
+                boh_expr::Type::Money { scale: 2 },
+                "invoice total with tax in the supplier's currency",
+            )
+            .field("supplier", boh_expr::Type::Text, "supplier code")
+            .field(
+                "location",
+                boh_expr::Type::Text,
+                "code of the receiving site of the order",
+            )
+            .field(
+                "has_exceptions",
+                boh_expr::Type::Bool,
+                "the match found exceptions that someone accepted",
+            ),
+        url: |id| format!("/purchasing/invoices/{id}"),
+        on_finished: Some(std::sync::Arc::new(|tx, ctx, f| {
+            Box::pin(invoice::on_finished(tx, ctx, f))
+        })),
+    }
+}
+
+/// Register what this module adds to the platform (its workflow document types).
 pub fn register(p: &boh_platform::Platform) {
     boh_workflow::register(p, doc_type());
+    boh_workflow::register(p, invoice_doc_type());
 }

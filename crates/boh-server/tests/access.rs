@@ -71,6 +71,12 @@ struct Foreign {
     m2_delegation: String,
     /// A requisition of S002.
     s002_requisition: String,
+    /// An approved order of S002, received: its receipt, a supplier invoice of it, the credit
+    /// note of a return; and a match tolerance of another company.
+    s002_receipt: String,
+    s002_invoice: String,
+    s002_credit_note: String,
+    other_tolerance: String,
 }
 
 impl Foreign {
@@ -100,6 +106,10 @@ impl Foreign {
             "definition_id" => &self.definition,
             "delegation_id" => &self.m2_delegation,
             "requisition_id" => &self.s002_requisition,
+            "receipt_id" => &self.s002_receipt,
+            "invoice_id" => &self.s002_invoice,
+            "credit_note_id" => &self.s002_credit_note,
+            "tolerance_id" => &self.other_tolerance,
             _ => return None,
         })
     }
@@ -123,6 +133,8 @@ impl Foreign {
             "webhook_id" | "subscription_id" => &self.webhook,
             "delivery_id" => &self.delivery,
             "job_id" => &self.job,
+            "po_id" => &self.s002_po,
+            "invoice_id" => &self.s002_invoice,
             _ => return None,
         })
     }
@@ -426,6 +438,26 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, i64> {
             "purchase_orders rows",
             "SELECT COUNT(*) FROM purchase_orders",
         ),
+        ("po_invoices rows", "SELECT COUNT(*) FROM po_invoices"),
+        (
+            "po_invoices versions",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM po_invoices",
+        ),
+        ("po_payments rows", "SELECT COUNT(*) FROM po_payments"),
+        ("po_returns rows", "SELECT COUNT(*) FROM po_returns"),
+        (
+            "po_credit_notes applied",
+            "SELECT CAST(COALESCE(SUM(applied_minor), 0) AS BIGINT) FROM po_credit_notes",
+        ),
+        (
+            "po_credit_applications rows",
+            "SELECT COUNT(*) FROM po_credit_applications",
+        ),
+        (
+            "po_match_tolerances versions",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM po_match_tolerances",
+        ),
+        ("wf_instances rows", "SELECT COUNT(*) FROM wf_instances"),
     ];
     let mut out = BTreeMap::new();
     for (name, sql) in queries {
@@ -712,8 +744,15 @@ async fn setup(app: &TestApp) -> Foreign {
     r.assert_status(201);
     let s002_requisition = r.json()["id"].as_str().unwrap().to_string();
 
+    let (s002_receipt, s002_invoice, s002_credit_note, other_tolerance) =
+        invoice_setup(app, &admin, &wsup, &s002).await;
+
     Foreign {
         s002_requisition,
+        s002_receipt,
+        s002_invoice,
+        s002_credit_note,
+        other_tolerance,
         s002_po,
         s002_instance,
         s002_task,
@@ -740,6 +779,103 @@ async fn setup(app: &TestApp) -> Foreign {
         kind: "stores".into(),
         import,
     }
+}
+
+/// A second order of S002 (WALK from the walker supplier), approved by whoever the walker
+/// route assigns, received, invoiced and partly returned; a tolerance of the other company.
+async fn invoice_setup(
+    app: &TestApp,
+    admin: &str,
+    wsup: &str,
+    s002: &str,
+) -> (String, String, String, String) {
+    let r = app
+        .post_json(
+            "/api/v1/purchase-orders",
+            admin,
+            json!({"supplier_id": wsup, "location_id": s002,
+                "lines": [{"item_code": "WALK", "qty": "4", "unit_price_minor": 500}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let po = r.json()["id"].as_str().unwrap().to_string();
+    app.post_empty(&format!("/api/v1/purchase-orders/{po}/submit"), admin)
+        .await
+        .assert_status(200);
+    let approver = app
+        .scalar_text(&format!(
+            "SELECT u.username FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id \
+             JOIN users u ON u.id = t.assignee_id WHERE i.doc_id = '{po}'"
+        ))
+        .await;
+    let task = app
+        .scalar_text(&format!(
+            "SELECT t.id FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id WHERE i.doc_id = '{po}'"
+        ))
+        .await;
+    let approver = app.login_token(&approver).await;
+    app.post_json(
+        &format!("/api/v1/workflow/tasks/{task}/decision"),
+        &approver,
+        json!({"decision": "approve"}),
+        &[],
+    )
+    .await
+    .assert_status(200);
+    let r = app
+        .post_json(
+            &format!("/api/v1/purchase-orders/{po}/receipts"),
+            admin,
+            json!({"lines": [{"line_no": 1, "qty": "4"}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let receipt = r.json()["id"].as_str().unwrap().to_string();
+    let day = boh_inventory::today_in("Asia/Shanghai").to_string();
+    let r = app
+        .post_json(
+            "/api/v1/supplier-invoices",
+            admin,
+            json!({"supplier_id": wsup, "po_id": po, "invoice_no": "W-1", "invoice_date": day,
+                "lines": [{"po_line_no": 1, "qty": "4", "unit_price_minor": 500}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let invoice = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            &format!("/api/v1/receipts/{receipt}/returns"),
+            admin,
+            json!({"reason": "quality", "lines": [{"line_no": 1, "qty": "1"}]}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let credit_note = r.json()["credit_note"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            "",
+            json!({"username": "other.admin", "password": "other-company-password-1"}),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    let other = r.json()["token"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            "/api/v1/match-tolerances",
+            &other,
+            json!({"price_pct": "1"}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let tolerance = r.json()["id"].as_str().unwrap().to_string();
+    (receipt, invoice, credit_note, tolerance)
 }
 
 struct Outcome {

@@ -28,6 +28,8 @@ mod instances;
 mod inventory;
 #[path = "api/inventory_imports.rs"]
 mod inventory_imports;
+#[path = "api/invoices.rs"]
+mod invoices;
 #[path = "api/jobs.rs"]
 mod jobs;
 #[path = "api/limits.rs"]

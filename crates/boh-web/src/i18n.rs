@@ -193,6 +193,12 @@ pub fn field_message(locale: &str, msg: &str) -> String {
             "not enough stock for every line; nothing was posted",
             "部分原料库存不足，未过账",
         ),
+        (
+            "say why (at most 1,000 characters)",
+            "请说明原因（最多 1,000 个字符）",
+        ),
+        ("must be greater than zero", "必须大于 0"),
+        ("a decimal number such as 3 or 2.5", "须为数字，如 3 或 2.5"),
     ];
     if let Some((_, zh)) = EXACT.iter().find(|(en, _)| *en == msg) {
         return (*zh).to_string();
@@ -294,6 +300,35 @@ pub fn field_message(locale: &str, msg: &str) -> String {
         ("must be after {}", "须晚于 {0}"),
         ("is required for waste: one of {}", "报损必须填写原因：{0}"),
         ("quantity {}", "数量{0}"),
+        (
+            "nothing received on order line {} yet",
+            "订单第 {0} 行尚未收货",
+        ),
+        (
+            "{} {} invoiced in all, {} received (allowed up to {})",
+            "共开票 {0} {1}，已收货 {2}（最多允许 {3}）",
+        ),
+        (
+            "invoiced at {} per {}, ordered at {} (allowed up to {})",
+            "发票单价 {0}/{1}，订单价 {2}（最多允许 {3}）",
+        ),
+        (
+            "the price list of {} says {} per {}; invoiced at {}",
+            "{0} 的价目表价为 {1}/{2}，发票单价 {3}",
+        ),
+        (
+            "supplier {} invoice {} of {} (order {}) is recorded already",
+            "供应商 {0} 的发票 {1}（{2}，订单 {3}）已录入",
+        ),
+        (
+            "{} is more than the {} still due on invoice {}",
+            "{0} 超过发票 {2} 的待付金额 {1}",
+        ),
+        (
+            "at most {} {} can go back: {} accepted, {} returned before",
+            "最多可退 {0} {1}：已验收 {2}，此前已退 {3}",
+        ),
+        ("order {} has no such line", "订单 {0} 没有这一行"),
     ];
     for (en, zh) in templates {
         if let Some(args) = match_template(en, msg) {
@@ -376,6 +411,13 @@ mod field_tests {
         assert_eq!(
             field_message("zh-CN", "quantity must be a decimal number such as 12.5"),
             "数量须为数字，如 12.5"
+        );
+        assert_eq!(
+            field_message(
+                "zh-CN",
+                "5 bag invoiced in all, 4 received (allowed up to 4)"
+            ),
+            "共开票 5 bag，已收货 4（最多允许 4）"
         );
         assert_eq!(field_message("zh-CN", "something new"), "something new");
     }

@@ -19,6 +19,8 @@ pub fn is_upload(path: &str) -> bool {
         || path == "/imports"
         || path == "/api/v1/sales/batches"
         || path == "/sales/import"
+        || path == "/api/v1/supplier-invoices/import"
+        || path == "/purchasing/invoices/import"
 }
 
 /// The whole body, at most `limit` bytes; 413 in the error envelope beyond.

@@ -24,6 +24,7 @@ pub mod audit;
 pub mod auth;
 pub mod iam;
 pub mod imports;
+pub mod invoices;
 pub mod items;
 pub mod jobs;
 pub mod ordering;
@@ -84,6 +85,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sales_dashboard::router())
         .merge(workflow::router())
         .merge(ordering::router())
+        .merge(invoices::router())
 }
 
 /// Final touches on the generated document.

@@ -22,6 +22,7 @@ pub mod home;
 pub mod imports;
 pub mod inventory;
 pub mod inventory_settings;
+pub mod invoices;
 pub mod ordering;
 pub mod orders;
 pub mod purchasing;
@@ -219,6 +220,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.js", get(js))
         .merge(admin::router())
         .merge(sales_ops::routes())
+        .merge(invoices::routes())
         .layer(axum::middleware::from_fn(localize_errors))
 }
 
@@ -388,6 +390,22 @@ pub async fn ui(
             label: t("nav.requisitions"),
             active: active == "requisitions",
         });
+    }
+    if invoices::may_see(actor) {
+        nav.push(NavItem {
+            href: "/purchasing/invoices",
+            label: t("nav.invoices"),
+            active: active == "invoices",
+        });
+        if actor.has_anywhere(perm::PURCHASING_INVOICE)
+            || actor.has_anywhere(perm::PURCHASING_INVOICE_ACCEPT)
+        {
+            nav.push(NavItem {
+                href: "/purchasing/exceptions",
+                label: t("nav.invoice_exceptions"),
+                active: active == "exceptions",
+            });
+        }
     }
     if actor.has_anywhere(perm::INVENTORY_READ) {
         nav.push(NavItem {

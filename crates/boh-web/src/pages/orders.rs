@@ -314,6 +314,7 @@ struct DetailPage {
     receipts: Vec<boh_purchasing::receipt::Receipt>,
     can_change: bool,
     can_receive: bool,
+    invoicing: super::invoices::OrderInvoices,
     error: Option<String>,
     /// The requisitions whose lines are on this order, and the lines rounded up to packs.
     requisitions: Vec<(String, String)>,
@@ -375,6 +376,7 @@ pub struct DetailQuery {
     pub received: Option<String>,
     #[serde(default)]
     pub sent: Option<String>,
+    pub returned: Option<String>,
 }
 
 async fn detail_page(
@@ -430,7 +432,9 @@ async fn detail_page(
         .into_iter()
         .flat_map(|o| o.rounded)
         .collect();
+    let invoicing = super::invoices::order_panel(state, &ctx.actor, &po, &path).await;
     Ok(DetailPage {
+        invoicing,
         ui,
         order: po,
         route,
@@ -462,6 +466,8 @@ pub async fn detail(
                 pg.ui.flash = Some(pg.ui.t("po.received_flash"));
             } else if q.sent.is_some() {
                 pg.ui.flash = Some(pg.ui.t("po.sent_flash"));
+            } else if q.returned.is_some() {
+                pg.ui.flash = Some(pg.ui.t("ap.returned_flash"));
             }
             render(pg)
         }
