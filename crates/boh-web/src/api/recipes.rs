@@ -75,8 +75,8 @@ pub struct CostParams {
     /// The day whose recipe version and prices apply, `YYYY-MM-DD`; default today.
     pub date: Option<String>,
     /// Selling price of one base unit of the item in minor units, for the food-cost
-    /// percentage.
-    #[param(pattern = "^[1-9][0-9]{0,11}$")]
+    /// percentage; empty is the same as absent.
+    #[param(pattern = "^([1-9][0-9]{0,11})?$")]
     pub selling_price: Option<String>,
 }
 
