@@ -890,7 +890,8 @@ fn from_row(r: &boh_db::AnyRow) -> Result<PurchaseOrder> {
     })
 }
 
-fn may_read(actor: &Actor, path: &str) -> bool {
+/// Who may see an order or a requisition at `path`: its readers and its orderers.
+pub(crate) fn may_read(actor: &Actor, path: &str) -> bool {
     actor.allows(perm::PURCHASING_READ, path) || actor.allows(perm::PURCHASING_ORDER, path)
 }
 

@@ -885,10 +885,6 @@ fn from_row(r: &boh_db::AnyRow) -> Result<Requisition> {
     })
 }
 
-fn may_read(actor: &Actor, path: &str) -> bool {
-    actor.allows(perm::PURCHASING_READ, path) || actor.allows(perm::PURCHASING_ORDER, path)
-}
-
 /// One requisition with its lines and orders (404 outside the actor's scope).
 pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<Requisition> {
     if !boh_kernel::id::is_uuid(id) {
@@ -900,7 +896,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<Requisition> {
         .await?
         .ok_or(PlatformError::NotFound)?;
     let path: String = r.try_get("location_path")?;
-    if !may_read(actor, &path) {
+    if !crate::po::may_read(actor, &path) {
         return Err(PlatformError::NotFound);
     }
     let mut req = from_row(&r)?;
