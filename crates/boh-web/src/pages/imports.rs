@@ -5,8 +5,8 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use boh_platform::import::{self, Import, RowError, Spec, Submitted, Upload};
 use boh_platform::{PlatformError, jobs};
@@ -203,21 +203,8 @@ struct Form1 {
 }
 
 async fn read_form(state: &AppState, req: Request) -> Result<Form1, Response> {
-    let ct = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let Some(boundary) = upload::boundary(&ct) else {
-        return Err(error_page(PlatformError::invalid(
-            "file",
-            "send the form as multipart/form-data",
-        )));
-    };
-    let body = upload::read_body(req.into_body(), state.settings.max_upload_bytes).await?;
-    let parts = upload::parse_multipart(&body, &boundary)
-        .map_err(|m| error_page(PlatformError::invalid("file", m)))?;
+    let (head, body) = req.into_parts();
+    let parts = super::multipart_form(state, &head.headers, body).await?;
     let field = |name: &str| {
         parts
             .iter()

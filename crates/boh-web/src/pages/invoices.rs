@@ -31,7 +31,6 @@ use serde::Deserialize;
 use super::{FormErrors, Ui, error_page, render, scope_cookie, ui};
 use crate::extract::PageActor;
 use crate::state::AppState;
-use crate::upload;
 
 const PAGE: i64 = 25;
 
@@ -546,25 +545,9 @@ pub async fn import_upload(
 ) -> Response {
     let (parts, body) = req.into_parts();
     let locale = crate::i18n::normalise(&ctx.actor.locale).to_string();
-    let ct = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let Some(boundary) = upload::boundary(&ct) else {
-        return error_page(PlatformError::invalid(
-            "file",
-            "send the form as multipart/form-data",
-        ));
-    };
-    let body = match upload::read_body(body, state.settings.max_upload_bytes).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let mparts = match upload::parse_multipart(&body, &boundary) {
+    let mparts = match super::multipart_form(&state, &parts.headers, body).await {
         Ok(p) => p,
-        Err(m) => return error_page(PlatformError::invalid("file", m)),
+        Err(r) => return r,
     };
     let Some(file) = mparts
         .iter()

@@ -638,6 +638,28 @@ struct ErrorPage {
 }
 
 /// A full-page error for page handlers.
+/// The parts of a `multipart/form-data` upload form, its body read within the upload limit; an
+/// error page naming `file` for anything else.
+pub async fn multipart_form(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Vec<crate::upload::Part>, Response> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(boundary) = crate::upload::boundary(ct) else {
+        return Err(error_page(PlatformError::invalid(
+            "file",
+            "send the form as multipart/form-data",
+        )));
+    };
+    let body = crate::upload::read_body(body, state.settings.max_upload_bytes).await?;
+    crate::upload::parse_multipart(&body, &boundary)
+        .map_err(|m| error_page(PlatformError::invalid("file", m)))
+}
+
 pub fn error_page(e: PlatformError) -> Response {
     let status = crate::error::status_of(&e);
     if status == StatusCode::UNAUTHORIZED {

@@ -507,25 +507,9 @@ pub async fn import_upload(
 ) -> Response {
     let (parts, body) = req.into_parts();
     let scope = scope_cookie(&parts);
-    let ct = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let Some(boundary) = upload::boundary(&ct) else {
-        return error_page(PlatformError::invalid(
-            "file",
-            "send the form as multipart/form-data",
-        ));
-    };
-    let body = match upload::read_body(body, state.settings.max_upload_bytes).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let mparts = match upload::parse_multipart(&body, &boundary) {
+    let mparts = match super::multipart_form(&state, &parts.headers, body).await {
         Ok(p) => p,
-        Err(m) => return error_page(PlatformError::invalid("file", m)),
+        Err(r) => return r,
     };
     let field = |name: &str| {
         mparts
