@@ -199,6 +199,18 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
     if !is_json_content_type(headers) {
         return Err(unsupported_media_type());
     }
+    // Every body of this API is an object. serde would also read a struct from an array of
+    // its fields in order (`[]` for one whose fields are all optional): not a form we offer.
+    if let Some(b) = body.iter().find(|b| !b.is_ascii_whitespace())
+        && *b != b'{'
+    {
+        return Err(envelope(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "invalid JSON body: expected a JSON object",
+            Vec::new(),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let (path, inner) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => match de.end() {
@@ -357,6 +369,38 @@ where
                     Vec::new(),
                 ))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct AllOptional {
+        #[serde(default)]
+        #[allow(dead_code)]
+        a: Option<String>,
+    }
+
+    fn json_headers() -> axum::http::HeaderMap {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        );
+        h
+    }
+
+    #[test]
+    fn a_body_must_be_an_object() {
+        let h = json_headers();
+        assert!(parse_json::<AllOptional>(&h, b"{}").is_ok());
+        assert!(parse_json::<AllOptional>(&h, b" \n{\"a\": \"x\"}").is_ok());
+        for bad in [&b"[]"[..], b" [\"x\"]", b"null", b"1"] {
+            let r = parse_json::<AllOptional>(&h, bad).unwrap_err();
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         }
     }
 }
