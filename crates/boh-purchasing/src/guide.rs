@@ -13,7 +13,8 @@
 //!   warehouses and central kitchens of the company that stock the item (the nearest in the
 //!   org tree first: same region before another). The default source is the first supplier
 //!   item; an item no supplier sells is sourced from the nearest warehouse or kitchen that
-//!   stocks it. The user may pick another source per line.
+//!   stocks it. The user may pick another source per line; the source last ordered from at the
+//!   site (any requisition) is offered first while it is still possible.
 //! - **Suggested quantity** = the need in the source's unit (pack unit, or the base unit for a
 //!   transfer), rounded up to a whole unit.
 
@@ -96,6 +97,8 @@ pub struct GuideLine {
     pub source: Option<SourceOption>,
     /// Every possible source, the default first.
     pub sources: Vec<SourceOption>,
+    /// The default is the source last ordered from at this site.
+    pub remembered: bool,
 }
 
 impl GuideLine {
@@ -170,6 +173,15 @@ pub(crate) async fn build(p: &Platform, site: &OrgNode) -> Result<OrderGuide> {
     let on_hand = boh_inventory::ledger::on_hand_at(p, &site.id, &ids).await?;
     let on_order = on_order(p, &site.id).await?;
     let sources = sources_for(p, site, &items, today).await?;
+    let last: HashMap<String, String> = sqlx::query(
+        "SELECT item_id, source_key FROM purchasing_source_choices WHERE location_id = $1",
+    )
+    .bind(&site.id)
+    .fetch_all(p.db.pool())
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("item_id")?, r.try_get("source_key")?)))
+    .collect::<Result<_>>()?;
     let mut lines = Vec::with_capacity(items.len());
     for item in items {
         let par = pars.get(&item.id).map(|x| x.0).unwrap_or(0);
@@ -180,6 +192,10 @@ pub(crate) async fn build(p: &Platform, site: &OrgNode) -> Result<OrderGuide> {
         for o in &mut opts {
             o.suggested_qty = round_up(need, o.unit_factor.micros());
         }
+        let remembered = match last.get(&item.id) {
+            Some(k) => prefer(&mut opts, k),
+            None => false,
+        };
         lines.push(GuideLine {
             item_id: item.id.clone(),
             item_code: item.code.clone(),
@@ -192,6 +208,7 @@ pub(crate) async fn build(p: &Platform, site: &OrgNode) -> Result<OrderGuide> {
             need: Qty(need),
             source: opts.first().cloned(),
             sources: opts,
+            remembered,
         });
     }
     Ok(OrderGuide {
@@ -203,6 +220,18 @@ pub(crate) async fn build(p: &Platform, site: &OrgNode) -> Result<OrderGuide> {
         date: today.to_string(),
         lines,
     })
+}
+
+/// Move the source with `key` to the front; whether it was there to move.
+fn prefer(opts: &mut Vec<SourceOption>, key: &str) -> bool {
+    match opts.iter().position(|o| o.key == key) {
+        Some(i) => {
+            let o = opts.remove(i);
+            opts.insert(0, o);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Base units on order per item for a site (see the module documentation).
@@ -407,6 +436,36 @@ mod tests {
         assert_eq!(round_up(-5, 25 * MICRO), Qty(0));
         // 2.5 kg from the warehouse in kg: 3 kg.
         assert_eq!(round_up(2_500_000, MICRO), Qty(3 * MICRO));
+    }
+
+    fn opt(key: &str) -> SourceOption {
+        SourceOption {
+            kind: source::SUPPLIER.into(),
+            key: key.into(),
+            supplier_id: None,
+            supplier_item_id: None,
+            from_location_id: None,
+            code: key.into(),
+            name_zh: String::new(),
+            name_en: String::new(),
+            unit: "kg".into(),
+            unit_factor: Qty(MICRO),
+            price_minor: None,
+            currency: None,
+            delivery_date: None,
+            min_order_minor: None,
+            suggested_qty: Qty(0),
+        }
+    }
+
+    #[test]
+    fn the_remembered_source_comes_first_while_possible() {
+        let mut opts = vec![opt("si:a"), opt("si:b"), opt("tr:w")];
+        assert!(prefer(&mut opts, "tr:w"));
+        let keys: Vec<&str> = opts.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys, ["tr:w", "si:a", "si:b"]);
+        assert!(!prefer(&mut opts, "si:gone"), "a source no longer offered");
+        assert_eq!(opts[0].key, "tr:w");
     }
 
     #[test]

@@ -365,20 +365,33 @@ async fn category_codes(p: &Platform, ids: &[String]) -> Result<Vec<String>> {
 /// The supplier's first delivery day on or after today plus its lead time.
 pub fn next_delivery(s: Option<&Supplier>, today: jiff::civil::Date) -> jiff::civil::Date {
     let Some(s) = s else { return today };
-    let mut d = today
+    let d = today
         .checked_add(jiff::Span::new().days(s.lead_time_days.clamp(0, 365)))
         .unwrap_or(today);
+    delivery_on_or_after(s, d)
+}
+
+/// The supplier's first delivery weekday on or after `from` (`from` itself when the supplier
+/// names no delivery days).
+pub fn delivery_on_or_after(s: &Supplier, from: jiff::civil::Date) -> jiff::civil::Date {
+    let mut d = from;
     if s.delivery_days.is_empty() {
         return d;
     }
     for _ in 0..7 {
-        let wd = i64::from(d.weekday().to_monday_one_offset());
-        if s.delivery_days.contains(&wd) {
+        if delivers_on(s, d) {
             return d;
         }
         d = d.tomorrow().unwrap_or(d);
     }
-    d
+    from
+}
+
+/// Whether `d` is one of the supplier's delivery weekdays (any day when it names none).
+pub fn delivers_on(s: &Supplier, d: jiff::civil::Date) -> bool {
+    s.delivery_days.is_empty()
+        || s.delivery_days
+            .contains(&i64::from(d.weekday().to_monday_one_offset()))
 }
 
 async fn write_lines(tx: &mut AnyConnection, po_id: &str, lines: &[PoLine]) -> Result<()> {

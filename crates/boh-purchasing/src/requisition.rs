@@ -63,6 +63,11 @@ pub struct RequisitionLineInput {
     /// The warehouse or central kitchen to order from (stores only).
     #[serde(default)]
     pub from_location_id: Option<String>,
+    /// Supplier lines: the delivery day wanted (`YYYY-MM-DD`), one of the supplier's delivery
+    /// weekdays and not before its next possible delivery; default the requisition's
+    /// `delivery_date`, else the supplier's next delivery day.
+    #[serde(default)]
+    pub delivery_date: Option<String>,
 }
 
 /// A requisition as sent. Status, numbers and links are the system's to set.
@@ -73,6 +78,11 @@ pub struct RequisitionInput {
     pub location_id: String,
     #[serde(default)]
     pub note: Option<String>,
+    /// Deliver on or after this day (`YYYY-MM-DD`): each supplier line without a day of its
+    /// own gets the supplier's first delivery day from then (and not before its next possible
+    /// one).
+    #[serde(default)]
+    pub delivery_date: Option<String>,
     pub lines: Vec<RequisitionLineInput>,
 }
 
@@ -82,6 +92,9 @@ pub struct RequisitionInput {
 pub struct GuideOrderInput {
     #[serde(default)]
     pub note: Option<String>,
+    /// Deliver on or after this day (`YYYY-MM-DD`), as for a requisition.
+    #[serde(default)]
+    pub delivery_date: Option<String>,
     pub lines: Vec<RequisitionLineInput>,
 }
 
@@ -109,6 +122,8 @@ pub struct RequisitionLine {
     #[schema(value_type = Option<String>)]
     pub suggested_qty: Option<Qty>,
     pub delivery_date: Option<String>,
+    /// The delivery day the user asked for (supplier lines); `None`: the supplier's next.
+    pub requested_date: Option<String>,
     /// draft, open (waiting for consolidation), ordered, transferred or cancelled.
     pub status: String,
     pub po_id: Option<String>,
@@ -183,6 +198,8 @@ struct CheckedLine {
     qty: Qty,
     base_qty: i64,
     suggested: Option<Qty>,
+    /// The delivery day asked for on the line itself (kept for a later submission).
+    requested: Option<String>,
 }
 
 struct Checked {
@@ -201,10 +218,22 @@ async fn check(
     p: &Platform,
     site: OrgNode,
     note: &Option<String>,
+    delivery_from: &Option<String>,
     input: &[RequisitionLineInput],
     guide: Option<&OrderGuide>,
 ) -> Result<Checked> {
     let mut errors = Vec::new();
+    let today = boh_inventory::today_in(&site.timezone);
+    let from = trimmed(delivery_from).and_then(|d| {
+        let parsed = boh_inventory::validate_date(&mut errors, "delivery_date", d);
+        if parsed.is_some_and(|p| p < today) {
+            errors.push(FieldError::new(
+                "delivery_date",
+                format!("{d} is in the past"),
+            ));
+        }
+        parsed
+    });
     let note = trimmed(note).map(str::to_string);
     if note.as_deref().is_some_and(|n| n.chars().count() > 1000) {
         errors.push(FieldError::new("note", "at most 1,000 characters"));
@@ -232,7 +261,6 @@ async fn check(
     let items =
         boh_inventory::ledger::resolve_items(p, &site.company_id, &refs, &mut errors).await?;
     let found: Vec<Item> = items.iter().flatten().cloned().collect();
-    let today = boh_inventory::today_in(&site.timezone);
     let sources = guide::sources_for(p, &site, &found, today).await?;
     let mut suppliers: HashMap<String, Option<Supplier>> = HashMap::new();
     let mut lines = Vec::new();
@@ -383,7 +411,33 @@ async fn check(
                 }
             }
         };
-        let Some(source) = chosen else { continue };
+        let Some(mut source) = chosen else { continue };
+        let asked = trimmed(&l.delivery_date);
+        let mut requested = None;
+        if source.kind == source::SUPPLIER {
+            let s = match source.supplier_id.as_deref() {
+                Some(sid) => cached_supplier(p, sid, &mut suppliers).await?,
+                None => None,
+            };
+            match delivery_day(s.as_ref(), today, asked, from) {
+                Ok(d) => {
+                    source.delivery_date = Some(d.to_string());
+                    if asked.is_some() || from.is_some() {
+                        requested = Some(d.to_string());
+                    }
+                }
+                Err(why) => {
+                    errors.push(FieldError::new(&f("delivery_date"), why));
+                    continue;
+                }
+            }
+        } else if asked.is_some() {
+            errors.push(FieldError::new(
+                &f("delivery_date"),
+                "a line from a warehouse or central kitchen has no delivery day; the warehouse ships it",
+            ));
+            continue;
+        }
         let unit = unit.unwrap_or(&source.unit).to_string();
         let Some(q) = qty.filter(|q| q.micros() > 0 && q.micros() <= 1_000_000 * 1_000_000) else {
             continue;
@@ -416,6 +470,7 @@ async fn check(
             qty: q,
             base_qty: base.micros(),
             suggested,
+            requested,
         });
     }
     if !errors.is_empty() {
@@ -424,6 +479,79 @@ async fn check(
     }
     Ok(Checked { site, note, lines })
 }
+
+/// A supplier, read once per check.
+async fn cached_supplier(
+    p: &Platform,
+    id: &str,
+    cache: &mut HashMap<String, Option<Supplier>>,
+) -> Result<Option<Supplier>> {
+    if let Some(s) = cache.get(id) {
+        return Ok(s.clone());
+    }
+    let s = supplier::fetch_supplier(p, id).await?;
+    cache.insert(id.to_string(), s.clone());
+    Ok(s)
+}
+
+/// The delivery day of a supplier line: the day asked for on the line (exact: a delivery
+/// weekday of the supplier, not before its next possible delivery, within a year), else the
+/// supplier's first delivery day on or after `from` (not before the next possible one), else
+/// the next possible one.
+pub(crate) fn delivery_day(
+    s: Option<&Supplier>,
+    today: jiff::civil::Date,
+    requested: Option<&str>,
+    from: Option<jiff::civil::Date>,
+) -> std::result::Result<jiff::civil::Date, String> {
+    let earliest = crate::po::next_delivery(s, today);
+    let Some(r) = requested else {
+        return Ok(match (from, s) {
+            (Some(f), Some(s)) if f > earliest => crate::po::delivery_on_or_after(s, f),
+            (Some(f), None) if f > earliest => f,
+            _ => earliest,
+        });
+    };
+    let d = match r.parse::<jiff::civil::Date>() {
+        Ok(d) if r.len() == 10 => d,
+        _ => return Err("must be a date as YYYY-MM-DD".into()),
+    };
+    let code = s.map(|s| s.code.as_str()).unwrap_or("");
+    if d < earliest {
+        return Err(format!(
+            "supplier {code} can deliver on {earliest} at the earliest"
+        ));
+    }
+    if today
+        .checked_add(jiff::Span::new().days(366))
+        .is_ok_and(|y| d > y)
+    {
+        return Err("at most a year ahead".into());
+    }
+    if let Some(s) = s.filter(|s| !crate::po::delivers_on(s, d)) {
+        let days: Vec<&str> = s
+            .delivery_days
+            .iter()
+            .filter_map(|n| WEEKDAYS.get((*n as usize).wrapping_sub(1)).copied())
+            .collect();
+        return Err(format!(
+            "supplier {code} delivers on {} only; {d} is a {}",
+            days.join(", "),
+            WEEKDAYS[d.weekday().to_monday_zero_offset() as usize]
+        ));
+    }
+    Ok(d)
+}
+
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 /// Why a supplier item cannot be a line's source.
 async fn supplier_item_problem(
@@ -560,6 +688,7 @@ async fn write_in(
     .execute(&mut *tx)
     .await?;
     write_lines(tx, &id, &c.lines).await?;
+    remember_sources(tx, &ctx.actor.user_id, t, &c).await?;
     audit::append(
         tx,
         ctx,
@@ -581,12 +710,41 @@ async fn write_in(
     Ok(id)
 }
 
+/// The source of each line becomes the one the site's guide offers first for that item.
+async fn remember_sources(
+    tx: &mut AnyConnection,
+    user_id: &str,
+    at: i64,
+    c: &Checked,
+) -> Result<()> {
+    for chunk in c.lines.chunks(300) {
+        let sql = format!(
+            "INSERT INTO purchasing_source_choices (location_id, item_id, source_key, chosen_by, chosen_at) \
+             VALUES {} ON CONFLICT (location_id, item_id) DO UPDATE SET source_key = excluded.source_key, \
+             chosen_by = excluded.chosen_by, chosen_at = excluded.chosen_at",
+            boh_platform::util::values_list(tx, chunk.len(), 5)
+        );
+        let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
+        for l in chunk {
+            q = q
+                .bind(c.site.id.clone())
+                .bind(l.item.id.clone())
+                .bind(l.source.key.clone())
+                .bind(user_id.to_string())
+                .bind(at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
 async fn write_lines(tx: &mut AnyConnection, id: &str, lines: &[CheckedLine]) -> Result<()> {
     for (ci, chunk) in lines.chunks(300).enumerate() {
         let sql = format!(
             "INSERT INTO requisition_lines (requisition_id, line_no, item_id, source, supplier_id, supplier_item_id, \
-             from_location_id, unit, qty, base_qty, suggested_qty, delivery_date, status, po_id, transfer_id) VALUES {}",
-            boh_platform::util::values_list(tx, chunk.len(), 15)
+             from_location_id, unit, qty, base_qty, suggested_qty, delivery_date, status, po_id, transfer_id, \
+             requested_date) VALUES {}",
+            boh_platform::util::values_list(tx, chunk.len(), 16)
         );
         let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
         for (k, l) in chunk.iter().enumerate() {
@@ -605,7 +763,8 @@ async fn write_lines(tx: &mut AnyConnection, id: &str, lines: &[CheckedLine]) ->
                 .bind(l.source.delivery_date.clone())
                 .bind(line_status::DRAFT)
                 .bind(None::<String>)
-                .bind(None::<String>);
+                .bind(None::<String>)
+                .bind(l.requested.clone());
         }
         q.execute(&mut *tx).await?;
     }
@@ -680,7 +839,15 @@ async fn submit_lines_in(
 /// Create a draft requisition.
 pub async fn create(p: &Platform, ctx: &Ctx, input: &RequisitionInput) -> Result<Requisition> {
     let site = order_site(p, &ctx.actor, &input.location_id).await?;
-    let c = check(p, site, &input.note, &input.lines, None).await?;
+    let c = check(
+        p,
+        site,
+        &input.note,
+        &input.delivery_date,
+        &input.lines,
+        None,
+    )
+    .await?;
     let id = tx!(p.db, tx, {
         let id = write_in(tx, ctx, &c, "manual", None).await?;
         boh_platform::idem::mark_applied(tx, ctx).await?;
@@ -713,6 +880,7 @@ fn input_of(r: &Requisition) -> Vec<RequisitionLineInput> {
             supplier_item_id: l.supplier_item_id.clone(),
             supplier_id: None,
             from_location_id: l.from_location_id.clone(),
+            delivery_date: l.requested_date.clone(),
         })
         .collect()
 }
@@ -730,7 +898,7 @@ pub async fn submit(p: &Platform, ctx: &Ctx, id: &str) -> Result<Requisition> {
             ),
         ));
     }
-    let c = check(p, site, &r.note, &input_of(&r), None).await?;
+    let c = check(p, site, &r.note, &None, &input_of(&r), None).await?;
     let transfers = plan_transfers(p, &ctx.actor, &c, &r.number).await?;
     let version = r.version;
     tx!(p.db, tx, {
@@ -833,7 +1001,15 @@ pub async fn order_from_guide(
 ) -> Result<GuideOrder> {
     let site = order_site(p, &ctx.actor, location_id).await?;
     let guide = guide::build(p, &site).await?;
-    let c = check(p, site, &input.note, &input.lines, Some(&guide)).await?;
+    let c = check(
+        p,
+        site,
+        &input.note,
+        &input.delivery_date,
+        &input.lines,
+        Some(&guide),
+    )
+    .await?;
     let transfers = plan_transfers(p, &ctx.actor, &c, "order guide").await?;
     let site_id = c.site.id.clone();
     let id = tx!(p.db, tx, {
@@ -903,7 +1079,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<Requisition> {
     let rows = sqlx::query(
         "SELECT l.line_no, l.item_id, i.code, i.name_zh, i.name_en, i.base_unit, l.source, l.supplier_id, \
          s.code AS supplier_code, l.supplier_item_id, l.from_location_id, fl.code AS from_code, l.unit, l.qty, \
-         l.base_qty, l.suggested_qty, l.delivery_date, l.status, l.po_id, o.number AS po_number, o.status AS po_status, \
+         l.base_qty, l.suggested_qty, l.delivery_date, l.requested_date, l.status, l.po_id, o.number AS po_number, o.status AS po_status, \
          l.transfer_id, t.number AS transfer_number, t.status AS transfer_status FROM requisition_lines l \
          JOIN inv_items i ON i.id = l.item_id LEFT JOIN inv_suppliers s ON s.id = l.supplier_id \
          LEFT JOIN org_nodes fl ON fl.id = l.from_location_id LEFT JOIN purchase_orders o ON o.id = l.po_id \
@@ -931,6 +1107,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<Requisition> {
             base_qty: Qty(l.try_get("base_qty")?),
             suggested_qty: l.try_get::<Option<i64>, _>("suggested_qty")?.map(Qty),
             delivery_date: l.try_get("delivery_date")?,
+            requested_date: l.try_get("requested_date")?,
             status: l.try_get("status")?,
             po_id: l.try_get("po_id")?,
             po_number: l.try_get("po_number")?,
@@ -1075,4 +1252,74 @@ pub async fn list(
     .await?
     .try_get("n")?;
     Ok((rows.iter().map(from_row).collect::<Result<_>>()?, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn mill(lead: i64, days: Vec<i64>) -> Supplier {
+        Supplier {
+            id: "s".into(),
+            company_id: "c".into(),
+            code: "MILL".into(),
+            name_zh: String::new(),
+            name_en: String::new(),
+            contact_name: None,
+            phone: None,
+            email: None,
+            address: None,
+            lead_time_days: lead,
+            delivery_days: days,
+            min_order_minor: 0,
+            currency: "CNY".into(),
+            active: true,
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn delivery_day_is_the_next_possible_unless_asked() {
+        // 2026-12-07 is a Monday; one day's lead, deliveries on Tuesday and Friday.
+        let today = date(2026, 12, 7);
+        let s = mill(1, vec![2, 5]);
+        assert_eq!(
+            delivery_day(Some(&s), today, None, None),
+            Ok(date(2026, 12, 8))
+        );
+        // "On or after" Wednesday: Friday.
+        let from = Some(date(2026, 12, 9));
+        assert_eq!(
+            delivery_day(Some(&s), today, None, from),
+            Ok(date(2026, 12, 11))
+        );
+        // "On or after" today is no earlier than the next possible day.
+        assert_eq!(
+            delivery_day(Some(&s), today, None, Some(today)),
+            Ok(date(2026, 12, 8))
+        );
+        // An exact day must be a delivery day, not before the earliest.
+        assert_eq!(
+            delivery_day(Some(&s), today, Some("2026-12-11"), from),
+            Ok(date(2026, 12, 11))
+        );
+        let e = delivery_day(Some(&s), today, Some("2026-12-09"), None).unwrap_err();
+        assert!(
+            e.contains("Tuesday, Friday") && e.contains("Wednesday"),
+            "{e}"
+        );
+        let e = delivery_day(Some(&s), today, Some("2026-12-07"), None).unwrap_err();
+        assert!(e.contains("2026-12-08 at the earliest"), "{e}");
+        assert!(delivery_day(Some(&s), today, Some("2026-12-8"), None).is_err());
+        assert!(delivery_day(Some(&s), today, Some("2028-01-04"), None).is_err());
+        // A supplier that names no days delivers any day after the lead time.
+        let any = mill(2, vec![]);
+        assert_eq!(
+            delivery_day(Some(&any), today, Some("2026-12-10"), None),
+            Ok(date(2026, 12, 10))
+        );
+    }
 }

@@ -25,6 +25,7 @@ both!(warehouse_lines_become_a_transfer);
 both!(bad_lines_are_named_and_nothing_is_written);
 both!(system_fields_and_other_stores_are_refused);
 both!(approved_orders_reach_the_supplier_with_pdf_and_csv, backend);
+both!(delivery_days_are_chosen_and_sources_remembered);
 
 const M: i64 = 1_000_000;
 
@@ -609,6 +610,128 @@ async fn bad_lines_are_named_and_nothing_is_written(app: TestApp) {
         app.count("inv_transfers").await,
     );
     assert_eq!(before, after, "nothing written");
+}
+
+/// The user picks the delivery day (exact per line, or "on or after" for the whole order);
+/// days the supplier does not deliver, days before its next possible delivery, past days and
+/// a day on a warehouse line are refused by name with nothing written; the day survives a
+/// draft's later submission; the guide offers first the source last ordered from.
+async fn delivery_days_are_chosen_and_sources_remembered(app: TestApp) {
+    let f = fixture(&app, 20000).await;
+    let today = boh_inventory::today_in("Asia/Shanghai");
+    let day = |n: i64| today.checked_add(jiff::Span::new().days(n)).unwrap();
+    // The mill (one day's lead) now delivers on one weekday only: today + 3 (then every 7 days).
+    let wd = i64::from(day(3).weekday().to_monday_one_offset());
+    app.patch_json(
+        &format!("/api/v1/suppliers/{}", f.mill),
+        &f.admin,
+        json!({"delivery_days": [wd]}),
+    )
+    .await
+    .assert_status(200);
+    let g = guide(&app, &f.manager, &f.s1).await;
+    assert_eq!(
+        guide_line(&g, &f.flour)["source"]["delivery_date"],
+        day(3).to_string()
+    );
+    assert_eq!(guide_line(&g, &f.flour)["remembered"], false);
+
+    let before = (
+        app.count("requisitions").await,
+        app.count("purchasing_source_choices").await,
+    );
+    let post = |body: Value| {
+        let app = &app;
+        let token = f.manager.clone();
+        async move {
+            app.post_json("/api/v1/requisitions", &token, body, &[])
+                .await
+        }
+    };
+    let r = post(json!({"location_id": f.s1, "lines": [
+        {"item_code": "G-FLOUR", "qty": "1", "delivery_date": day(4).to_string()},
+        {"item_code": "G-BUTTER", "qty": "1", "delivery_date": today.to_string()},
+        {"item_code": "G-SAUCE", "qty": "1", "delivery_date": day(10).to_string()}]}))
+    .await;
+    r.assert_status(422);
+    let mut fields = r.error_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            "lines[0].delivery_date",
+            "lines[1].delivery_date",
+            "lines[2].delivery_date"
+        ],
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("delivers on"), "{}", r.text());
+    assert!(r.text().contains("at the earliest"), "{}", r.text());
+    let r = post(
+        json!({"location_id": f.s1, "delivery_date": day(-1).to_string(),
+                        "lines": [{"item_code": "G-FLOUR", "qty": "1"}]}),
+    )
+    .await;
+    r.assert_status(422);
+    assert_eq!(r.error_fields(), vec!["delivery_date"], "{}", r.text());
+    assert_eq!(
+        (
+            app.count("requisitions").await,
+            app.count("purchasing_source_choices").await
+        ),
+        before,
+        "nothing written"
+    );
+
+    // Exact a week later on one line; "on or after" tomorrow for the rest (the next delivery
+    // day, today + 3); the flour from the warehouse this time.
+    let r = post(
+        json!({"location_id": f.s1, "delivery_date": day(1).to_string(), "lines": [
+        {"item_code": "G-BUTTER", "qty": "1", "delivery_date": day(10).to_string()},
+        {"item_code": "G-FLOUR", "qty": "5", "from_location_id": f.w1}]}),
+    )
+    .await;
+    r.assert_status(201);
+    let draft = r.json();
+    assert_eq!(draft["lines"][0]["requested_date"], day(10).to_string());
+    let r = post(
+        json!({"location_id": f.s1, "delivery_date": day(1).to_string(), "lines": [
+        {"item_code": "G-BUTTER", "qty": "2"}]}),
+    )
+    .await;
+    r.assert_status(201);
+    let other = r.json();
+    assert_eq!(other["lines"][0]["requested_date"], day(3).to_string());
+    for id in [&draft["id"], &other["id"]] {
+        app.post_empty(
+            &format!("/api/v1/requisitions/{}/submit", id.as_str().unwrap()),
+            &f.manager,
+        )
+        .await
+        .assert_status(200);
+    }
+    let c = consolidate(&app, &f).await;
+    let mut days: Vec<String> = c["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["delivery_date"].as_str().unwrap().to_string())
+        .collect();
+    days.sort();
+    assert_eq!(
+        days,
+        vec![day(3).to_string(), day(10).to_string()],
+        "one order per delivery day: {c}"
+    );
+
+    // The flour was last ordered from the warehouse: the guide offers it first.
+    let g = guide(&app, &f.manager, &f.s1).await;
+    let fl = guide_line(&g, &f.flour);
+    assert_eq!(fl["remembered"], true, "{fl}");
+    assert_eq!(fl["source"]["kind"], "transfer");
+    assert_eq!(fl["source"]["from_location_id"], f.w1.as_str());
+    assert_eq!(fl["sources"].as_array().unwrap().len(), 2);
 }
 
 async fn system_fields_and_other_stores_are_refused(app: TestApp) {

@@ -60,6 +60,8 @@ struct GuidePage {
     qty: BTreeMap<String, String>,
     src: BTreeMap<String, String>,
     note: String,
+    /// "Deliver on or after", as entered.
+    delivery_date: String,
     errors: FormErrors,
     /// Errors by item id.
     row_errors: HashMap<String, String>,
@@ -127,7 +129,7 @@ async fn guide_page(
     location_id: &str,
     qty: BTreeMap<String, String>,
     src: BTreeMap<String, String>,
-    note: String,
+    (note, delivery_date): (String, String),
     errors: FormErrors,
     row_errors: HashMap<String, String>,
 ) -> Result<GuidePage, Response> {
@@ -162,6 +164,7 @@ async fn guide_page(
         qty,
         src,
         note,
+        delivery_date,
         errors,
         row_errors,
     })
@@ -180,7 +183,7 @@ pub async fn guide(
         &q.location_id,
         BTreeMap::new(),
         BTreeMap::new(),
-        String::new(),
+        (String::new(), String::new()),
         FormErrors::default(),
         HashMap::new(),
     )
@@ -228,6 +231,7 @@ pub async fn order(
     }
     let input = GuideOrderInput {
         note: Some(get("note")).filter(|n| !n.trim().is_empty()),
+        delivery_date: Some(get("delivery_date")).filter(|d| !d.trim().is_empty()),
         lines,
     };
     match requisition::order_from_guide(&state.platform, &ctx, &location_id, &input).await {
@@ -264,7 +268,7 @@ pub async fn order(
                 &location_id,
                 qty,
                 src,
-                get("note"),
+                (get("note"), get("delivery_date")),
                 errors,
                 row_errors,
             )
