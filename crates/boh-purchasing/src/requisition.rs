@@ -688,7 +688,7 @@ async fn write_in(
     .execute(&mut *tx)
     .await?;
     write_lines(tx, &id, &c.lines).await?;
-    remember_sources(tx, &ctx.actor.user_id, t, &c).await?;
+    remember_sources(tx, &ctx.actor.user_id, t, c).await?;
     audit::append(
         tx,
         ctx,
