@@ -89,6 +89,11 @@ mod model;
 mod plan;
 mod solver;
 
+pub mod synthetic;
+
+#[cfg(test)]
+mod tests;
+
 use std::cmp::Reverse;
 
 pub use error::DispatchError;
