@@ -605,6 +605,17 @@ fn check_catches_broken_plans() {
 }
 
 #[test]
+fn bench_runs_and_certifies() {
+    let r = bench::run(120, 40, 2);
+    assert_eq!(r.optimal_assigned + r.optimal_unassigned, 120);
+    assert_eq!(r.greedy_assigned + r.greedy_unassigned, 120);
+    assert!(r.optimal_cost <= r.greedy_cost);
+    assert_eq!(r.lower_bound, Some(r.optimal_cost));
+    assert!(r.ratio() >= 1.0);
+    assert!(r.to_string().contains("proven optimal"));
+}
+
+#[test]
 fn distance_is_exact_and_saturates() {
     assert_eq!(
         Position::new(0, 0).distance_m(Position::new(3_000, 4_000)),
