@@ -26,6 +26,12 @@
 //! - `dashboard`: the HQ sales dashboard over `--stores` (200) stores × `--days` (730) days of
 //!   POS history (about 10.5 million lines), against the same totals from the raw lines (see
 //!   [`crate::bench_dashboard`]).
+//! - `po-cycle` and `po-list`: a 500-line purchase order through its steps, and the order list
+//!   over 100,000 orders (see [`crate::bench_po`]).
+//! - `dispatch`: `--jobs` (1,000) open work orders and `--technicians` (300) in a synthetic
+//!   city assigned by the optimal solver, against the greedy nearest-free-technician baseline in
+//!   the same run; the ratio is the greedy plan's total cost over the optimal plan's, and the
+//!   solver's certified lower bound shows the optimum (see [`boh_dispatch::bench`]).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -39,8 +45,8 @@ use hyper_util::rt::TokioExecutor;
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// api-read, audit-write, stock-moves, stock-contention, count, import, valuation, ingest or
-    /// dashboard
+    /// api-read, audit-write, stock-moves, stock-contention, count, import, valuation, ingest,
+    /// dashboard, po-cycle, po-list or dispatch
     pub name: String,
     /// Seconds per measured phase (default 10; stock-contention 30).
     #[arg(long)]
@@ -80,6 +86,15 @@ pub struct BenchArgs {
     /// Days of POS history (dashboard, at least 400).
     #[arg(long, default_value_t = 730)]
     pub days: i64,
+    /// Open work orders in the batch (dispatch).
+    #[arg(long, default_value_t = 1000)]
+    pub jobs: usize,
+    /// Technicians (dispatch).
+    #[arg(long, default_value_t = 300)]
+    pub technicians: usize,
+    /// Seed of the synthetic city (dispatch).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 impl BenchArgs {
@@ -102,12 +117,39 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "dashboard" => crate::bench_dashboard::dashboard_bench(args).await,
         "po-cycle" => crate::bench_po::po_cycle(args).await,
         "po-list" => crate::bench_po::po_list(args).await,
+        "dispatch" => dispatch(&args),
         other => {
             anyhow::bail!(
-                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention, count, import, valuation, ingest, dashboard, po-cycle or po-list"
+                "unknown benchmark {other}; try api-read, audit-write, stock-moves, stock-contention, count, import, valuation, ingest, dashboard, po-cycle, po-list or dispatch"
             )
         }
     }
+}
+
+/// `dispatch`: the optimal assignment against the greedy baseline on a synthetic city. Fails
+/// when the solve takes a second or more, or the optimal plan costs more than the greedy one.
+fn dispatch(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        (1..=100_000).contains(&args.jobs) && (1..=10_000).contains(&args.technicians),
+        "--jobs must be 1 to 100000 and --technicians 1 to 10000"
+    );
+    let r = boh_dispatch::bench::run(args.jobs, args.technicians, args.seed);
+    print!("{r}");
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "dispatch", "value": r.optimal_cost, "unit": "total cost",
+            "baseline": r.greedy_cost, "ratio": (r.ratio() * 10_000.0).round() / 10_000.0,
+            "solve_ms": r.solve_ms, "greedy_ms": r.greedy_ms, "lower_bound": r.lower_bound,
+            "jobs": r.jobs, "technicians": r.technicians, "candidate_pairs": r.candidate_pairs,
+            "assigned": r.optimal_assigned, "greedy_assigned": r.greedy_assigned,
+        })
+    );
+    Ok(if r.solve_ms < 1000.0 && r.optimal_cost <= r.greedy_cost {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 struct Phase {
