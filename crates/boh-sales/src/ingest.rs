@@ -368,17 +368,18 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
     let mut tickets = Vec::with_capacity(input.tickets.len());
     let mut line_no = 0i64;
     for (ti, t) in input.tickets.iter().enumerate() {
-        let f = format!("tickets[{ti}]");
+        // Field names are built only for a refusal.
+        let f = || format!("tickets[{ti}]");
         if !printable(&t.ticket_no, 64) {
             push(
                 &mut errors,
-                format!("{f}.ticket_no"),
+                format!("{}.ticket_no", f()),
                 "must be 1 to 64 printable characters",
             );
         } else if let Some(first) = seen.insert(t.ticket_no.as_str(), ti) {
             push(
                 &mut errors,
-                format!("{f}.ticket_no"),
+                format!("{}.ticket_no", f()),
                 format!("repeats tickets[{first}].ticket_no"),
             );
         }
@@ -386,7 +387,7 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
         if !cashier.is_empty() && !printable(&cashier, 64) {
             push(
                 &mut errors,
-                format!("{f}.cashier"),
+                format!("{}.cashier", f()),
                 "must be at most 64 printable characters",
             );
         }
@@ -399,12 +400,12 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
         match (closed, window) {
             (None, _) => push(
                 &mut errors,
-                format!("{f}.closed_at"),
+                format!("{}.closed_at", f()),
                 "must be a date and time as RFC 3339 (2026-12-01T12:30:00+08:00)",
             ),
             (Some(c), Some((from, to))) if c < from || c >= to => push(
                 &mut errors,
-                format!("{f}.closed_at"),
+                format!("{}.closed_at", f()),
                 format!(
                     "is outside business day {} at this store (6 hours before it to 30 hours after its start)",
                     input.business_date
@@ -417,7 +418,7 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
         if t.lines.is_empty() {
             push(
                 &mut errors,
-                format!("{f}.lines"),
+                format!("{}.lines", f()),
                 "at least one line is required",
             );
         }
@@ -425,12 +426,12 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
         let mut totals = Totals::default();
         let mut lines = Vec::with_capacity(t.lines.len());
         for (li, l) in t.lines.iter().enumerate() {
-            let lf = format!("{f}.lines[{li}]");
+            let lf = || format!("tickets[{ti}].lines[{li}]");
             line_no += 1;
             if !printable(&l.pos_code, 64) {
                 push(
                     &mut errors,
-                    format!("{lf}.pos_code"),
+                    format!("{}.pos_code", lf()),
                     "must be 1 to 64 printable characters",
                 );
             }
@@ -439,14 +440,14 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
             {
                 push(
                     &mut errors,
-                    format!("{lf}.name"),
+                    format!("{}.name", lf()),
                     "must be at most 200 printable characters",
                 );
             }
             if l.qty.micros() <= 0 || l.qty.micros() > 1_000_000 * 1_000_000 {
                 push(
                     &mut errors,
-                    format!("{lf}.qty"),
+                    format!("{}.qty", lf()),
                     "must be greater than 0 and at most 1000000",
                 );
             }
@@ -455,7 +456,7 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
                 if !(0..=MAX_AMOUNT).contains(&v) {
                     push(
                         &mut errors,
-                        format!("{lf}.{name}"),
+                        format!("{}.{name}", lf()),
                         format!("must be between 0 and {MAX_AMOUNT} (minor units)"),
                     );
                     ok = false;
@@ -464,13 +465,13 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
             if ok && l.discount > l.gross {
                 push(
                     &mut errors,
-                    format!("{lf}.discount"),
+                    format!("{}.discount", lf()),
                     "cannot be more than gross",
                 );
             } else if ok && l.tax > l.gross - l.discount {
                 push(
                     &mut errors,
-                    format!("{lf}.tax"),
+                    format!("{}.tax", lf()),
                     "cannot be more than gross − discount",
                 );
             }
@@ -513,7 +514,7 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
             if !(1..=MAX_AMOUNT).contains(&x.amount) {
                 push(
                     &mut errors,
-                    format!("{f}.tenders[{xi}].amount"),
+                    format!("{}.tenders[{xi}].amount", f()),
                     format!("must be between 1 and {MAX_AMOUNT} (minor units)"),
                 );
             }
@@ -524,14 +525,14 @@ pub fn check(store: &OrgNode, input: &BatchInput, fallback_key: Option<&str>) ->
             if !t.tenders.is_empty() {
                 push(
                     &mut errors,
-                    format!("{f}.tenders"),
+                    format!("{}.tenders", f()),
                     "a void ticket takes no tenders",
                 );
             }
         } else if paid != totals.net {
             push(
                 &mut errors,
-                format!("{f}.tenders"),
+                format!("{}.tenders", f()),
                 format!(
                     "add up to {} but the lines' gross − discount is {}",
                     paid.abs(),
