@@ -135,6 +135,13 @@ pub async fn seed_modules(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "demo sales seeded"
     );
+    let started = std::time::Instant::now();
+    let assets = boh_maintenance::demo::seed(platform, &sites).await?;
+    tracing::info!(
+        assets,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo assets seeded"
+    );
     Ok(())
 }
 
