@@ -663,7 +663,10 @@ async fn site(
 }
 
 /// Parent and children of every asset at a site: (parent, depth) by id.
-async fn tree_at(p: &Platform, location_id: &str) -> Result<HashMap<String, (Option<String>, i64)>> {
+async fn tree_at(
+    p: &Platform,
+    location_id: &str,
+) -> Result<HashMap<String, (Option<String>, i64)>> {
     let rows = sqlx::query("SELECT id, parent_id, depth FROM mnt_assets WHERE location_id = $1")
         .bind(location_id)
         .fetch_all(p.db.pool())
@@ -1093,7 +1096,12 @@ pub async fn retire(p: &Platform, ctx: &Ctx, id: &str) -> Result<Asset> {
 // ---------------------------------------------------------------- meters
 
 /// Add a meter to an active asset.
-pub async fn add_meter(p: &Platform, ctx: &Ctx, asset_id: &str, input: &MeterInput) -> Result<Meter> {
+pub async fn add_meter(
+    p: &Platform,
+    ctx: &Ctx,
+    asset_id: &str,
+    input: &MeterInput,
+) -> Result<Meter> {
     let (a, path) = for_change(p, &ctx.actor, asset_id).await?;
     let mut errors = Vec::new();
     let code = required_text(&mut errors, "code", &input.code, 32);
@@ -1213,7 +1221,10 @@ mod tests {
             warranty_state(Some("2026-12-31"), d("2026-12-31")),
             "in_warranty"
         );
-        assert_eq!(warranty_state(Some("2026-12-30"), d("2026-12-31")), "expired");
+        assert_eq!(
+            warranty_state(Some("2026-12-30"), d("2026-12-31")),
+            "expired"
+        );
         assert_eq!(warranty_state(None, d("2026-12-31")), "none");
     }
 

@@ -94,7 +94,10 @@ pub fn field_message(locale: &str, msg: &str) -> String {
         ("must not be before the install date", "不能早于安装日期"),
         ("no such supplier", "供应商不存在"),
         ("no such asset", "设备不存在"),
-        ("must be an asset at the same location", "须为同一地点的设备"),
+        (
+            "must be an asset at the same location",
+            "须为同一地点的设备",
+        ),
         (
             "would make a cycle: the parent is the asset itself or one of its sub-assets",
             "会形成循环：上级设备是该设备本身或其下级设备",

@@ -206,7 +206,10 @@ async fn asset_round_trip(app: TestApp) {
     let r = app.post_empty(&format!("{url}/retire"), &admin).await;
     r.assert_status(409);
     assert_eq!(r.error_code(), "invalid_state");
-    let r = app.get(&list(&format!("location_id={s001}")), &admin).await.json();
+    let r = app
+        .get(&list(&format!("location_id={s001}")), &admin)
+        .await
+        .json();
     assert_eq!(r["page"]["total"], 1);
     let r = app
         .get(&list(&format!("location_id={s001}&status=retired")), &admin)
@@ -667,4 +670,178 @@ async fn demo_registers_equipment_of_every_store(app: TestApp) {
         .await
         .expect("verifying the audit chain");
     assert!(report.ok, "{report:?}");
+}
+
+both!(asset_pages_render_and_forms_name_fields);
+
+/// The pages: the list (empty state, then rows), the new form (errors named per field, in
+/// Chinese for a Chinese user), the asset page with hierarchy, meters and the inline label,
+/// the edit form; a store manager gets "not found" for another store's asset page.
+async fn asset_pages_render_and_forms_name_fields(app: TestApp) {
+    let s001 = app.store_id("S001").await;
+    let s002 = app.store_id("S002").await;
+    let session = app.session("manager.s001").await;
+    let get = |path: String| {
+        let app = &app;
+        let session = session.clone();
+        async move {
+            app.request(hyper::Method::GET, &path)
+                .cookie("boh_session", &session)
+                .send()
+                .await
+        }
+    };
+    let post = |path: String, form: String| {
+        let app = &app;
+        let session = session.clone();
+        async move {
+            app.request(hyper::Method::POST, &path)
+                .cookie("boh_session", &session)
+                .header("origin", &app.base)
+                .form(&form)
+                .send()
+                .await
+        }
+    };
+    let r = get("/maintenance/assets".into()).await;
+    r.assert_status(200);
+    let html = r.text();
+    assert!(html.contains("href=\"/maintenance/assets\""), "nav entry");
+    assert!(html.contains("class=\"empty\""));
+    assert!(html.contains("id=\"new-asset\""));
+    let csrf = html
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf token")
+        .to_string();
+    // In English first (the demo manager may prefer Chinese).
+    let r = post(
+        "/lang".into(),
+        format!("_csrf={csrf}&locale=en&back=/maintenance/assets"),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+
+    let form = get("/maintenance/assets/new".into()).await;
+    form.assert_status(200);
+    let html = form.text();
+    assert!(html.contains("id=\"asset-form\""));
+    assert!(html.contains(&format!("value=\"{s001}\"")));
+    assert!(
+        !html.contains(&format!("value=\"{s002}\"")),
+        "only own sites"
+    );
+
+    // Errors name the field, nothing written.
+    let before = app.count("mnt_assets").await;
+    let r = post(
+        "/maintenance/assets".into(),
+        format!(
+            "_csrf={csrf}&location_id={s001}&code=&name=Oven&category=toaster&criticality=medium\
+             &install_date=2025-05-01&warranty_end=2025-01-01"
+        ),
+    )
+    .await;
+    r.assert_status(422);
+    let html = r.text();
+    for f in ["code", "category", "warranty_end"] {
+        assert!(
+            html.contains(&format!("id=\"{f}\"")) && html.contains("field-error"),
+            "{f}"
+        );
+    }
+    assert!(html.contains("must not be before the install date"));
+    assert_eq!(app.count("mnt_assets").await, before);
+
+    // Created through the form.
+    let r = post(
+        "/maintenance/assets".into(),
+        format!(
+            "_csrf={csrf}&location_id={s001}&code=S001-OVEN-9&name=Combi+oven&category=oven\
+             &criticality=high&make=Rational&model=iCombi&serial=RA-1&install_date=2025-05-01\
+             &warranty_end=2099-05-01&supplier_id=&parent_id=&note="
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let loc = r.header("location").expect("redirect");
+    let id = loc
+        .trim_start_matches("/maintenance/assets/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = get(loc.clone()).await;
+    page.assert_status(200);
+    let html = page.text();
+    assert!(html.contains("S001-OVEN-9"));
+    assert!(html.contains(&format!("src=\"/maintenance/assets/{id}/label.svg\"")));
+    assert!(html.contains("id=\"warranty-state\""));
+    assert!(html.contains("id=\"meter-form\""));
+
+    // A meter through the form, then the edit form.
+    let r = post(
+        format!("/maintenance/assets/{id}/meters"),
+        format!("_csrf={csrf}&code=running_hours&unit=h&last_value=12"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let html = get(format!("/maintenance/assets/{id}")).await.text();
+    assert!(html.contains("running_hours"));
+    let edit = get(format!("/maintenance/assets/{id}/edit")).await;
+    edit.assert_status(200);
+    assert!(edit.text().contains("name=\"version\" value=\"1\""));
+    let r = post(
+        format!("/maintenance/assets/{id}/edit"),
+        format!(
+            "_csrf={csrf}&version=1&location_id={s001}&code=S001-OVEN-9&name=Combi+oven+2&category=oven\
+             &criticality=high&make=&model=&serial=&install_date=&warranty_end=&supplier_id=&parent_id=&note="
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let list = get("/maintenance/assets?q=oven".into()).await.text();
+    assert!(list.contains("Combi oven 2"));
+    assert!(list.contains("id=\"assets-table\""));
+
+    // Another store's asset page does not exist for this manager.
+    let admin = app.login_token("admin").await;
+    let other = create(
+        &app,
+        &admin,
+        json!({"location_id": s002, "code": "S002-OVEN", "name": "Oven", "category": "oven"}),
+    )
+    .await;
+    get(format!("/maintenance/assets/{}", id_of(&other)))
+        .await
+        .assert_status(404);
+
+    // In Chinese.
+    let zh = app
+        .request(hyper::Method::POST, "/lang")
+        .cookie("boh_session", &session)
+        .header("origin", &app.base)
+        .form(&format!(
+            "_csrf={csrf}&locale=zh-CN&back=/maintenance/assets"
+        ))
+        .send()
+        .await;
+    assert!(zh.status == 303 || zh.status == 200, "{}", zh.text());
+    let html = get("/maintenance/assets".into()).await.text();
+    assert!(html.contains("设备资产"), "{html}");
+    let r = post(
+        "/maintenance/assets".into(),
+        format!(
+            "_csrf={csrf}&location_id={s001}&code=S001-N&name=N&category=oven&criticality=medium\
+             &install_date=2025-05-01&warranty_end=2025-01-01"
+        ),
+    )
+    .await;
+    r.assert_status(422);
+    assert!(r.text().contains("不能早于安装日期"));
+}
+
+fn id_of(v: &Value) -> String {
+    id(v)
 }

@@ -165,14 +165,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Response {
     let scope = scope_cookie(&parts);
-    let ui = ui(
-        &state,
-        scope.clone(),
-        &ctx.actor,
-        "assets",
-        "asset.title",
-    )
-    .await;
+    let ui = ui(&state, scope.clone(), &ctx.actor, "assets", "asset.title").await;
     let status = if q.status.is_empty() {
         "active".to_string()
     } else {
@@ -280,8 +273,18 @@ impl AssetForm {
             ("make", "asset.make", "text", &self.make),
             ("model", "asset.model", "text", &self.model),
             ("serial", "asset.serial", "text", &self.serial),
-            ("install_date", "asset.install_date", "date", &self.install_date),
-            ("warranty_end", "asset.warranty_end", "date", &self.warranty_end),
+            (
+                "install_date",
+                "asset.install_date",
+                "date",
+                &self.install_date,
+            ),
+            (
+                "warranty_end",
+                "asset.warranty_end",
+                "date",
+                &self.warranty_end,
+            ),
         ]
     }
 
@@ -540,7 +543,14 @@ async fn detail_page(
 ) -> Result<DetailPage, Response> {
     let p = &state.platform;
     let d = asset::detail(p, &ctx.actor, id).await.map_err(error_page)?;
-    let ui = ui(state, scope_cookie(parts), &ctx.actor, "assets", "asset.title").await;
+    let ui = ui(
+        state,
+        scope_cookie(parts),
+        &ctx.actor,
+        "assets",
+        "asset.title",
+    )
+    .await;
     let site = boh_platform::org::fetch(p, &d.asset.location_id)
         .await
         .ok()
@@ -679,12 +689,10 @@ pub async fn add_meter(
     match result {
         Ok(_) => Redirect::to(&format!("/maintenance/assets/{id}?meter=1")).into_response(),
         Err(e) => match FormErrors::from_platform(e, &ctx.actor.locale) {
-            Ok(errors) => {
-                match detail_page(&state, &parts, &ctx, &id, form, errors, None).await {
-                    Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response(),
-                    Err(r) => r,
-                }
-            }
+            Ok(errors) => match detail_page(&state, &parts, &ctx, &id, form, errors, None).await {
+                Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response(),
+                Err(r) => r,
+            },
             Err(r) => r,
         },
     }
