@@ -845,3 +845,36 @@ async fn asset_pages_render_and_forms_name_fields(app: TestApp) {
 fn id_of(v: &Value) -> String {
     id(v)
 }
+
+both!(label_uses_the_configured_public_url, backend);
+
+/// With a public URL configured (`--public-url`, the base of the links in e-mails), the QR
+/// code encodes it rather than the address the request used.
+async fn label_uses_the_configured_public_url(backend: crate::common::Backend) {
+    let app = crate::common::spawn_app_with(backend, |s| {
+        s.platform.smtp = Some(boh_platform::mail::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: 2525,
+            tls: boh_platform::mail::SmtpTls::None,
+            username: None,
+            password: None,
+            from: "BOH <boh@example.cn>".parse().expect("a mailbox"),
+            public_url: "https://boh.example.cn/".into(),
+        })
+    })
+    .await;
+    let admin = app.login_token("admin").await;
+    let s001 = app.store_id("S001").await;
+    let a = create(
+        &app,
+        &admin,
+        json!({"location_id": s001, "code": "S001-FRIDGE", "name": "Fridge", "category": "fridge"}),
+    )
+    .await;
+    let svg = app
+        .get(&format!("{ASSETS}/{}/label.svg", id(&a)), &admin)
+        .await
+        .text();
+    let token = a["qr_token"].as_str().unwrap();
+    assert!(svg.contains(&format!("data-url=\"https://boh.example.cn/q/{token}\"")));
+}

@@ -172,10 +172,16 @@ async fn asset_label(
     }
 }
 
-/// The public base URL of this server as the request addressed it: `http(s)://host[:port]`
-/// (https when served over TLS, as the secure-cookie setting says). A Host header that is not
-/// a plain host name or address falls back to `localhost`.
+/// The public base URL of this server: the one configured for the links in e-mails
+/// (`--public-url`) when there is one, else as the request addressed it,
+/// `http(s)://host[:port]` (https when served over TLS, as the secure-cookie setting says).
+/// A Host header that is not a plain host name or address falls back to `localhost`.
 pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(smtp) = &state.platform.settings.smtp
+        && !smtp.public_url.trim().is_empty()
+    {
+        return smtp.public_url.trim().trim_end_matches('/').to_string();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
