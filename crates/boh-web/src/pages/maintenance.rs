@@ -265,11 +265,17 @@ impl AssetForm {
         }
     }
 
-    /// The text inputs: (field, label key, input type, value).
-    fn texts(&self) -> Vec<(&'static str, &'static str, &'static str, &str)> {
+    /// The text inputs naming the asset: (field, label key, input type, value).
+    fn names(&self) -> Vec<(&'static str, &'static str, &'static str, &str)> {
         vec![
             ("code", "common.code", "text", &self.code),
             ("name", "common.name", "text", &self.name),
+        ]
+    }
+
+    /// The other text inputs: (field, label key, input type, value).
+    fn texts(&self) -> Vec<(&'static str, &'static str, &'static str, &str)> {
+        vec![
             ("make", "asset.make", "text", &self.make),
             ("model", "asset.model", "text", &self.model),
             ("serial", "asset.serial", "text", &self.serial),
@@ -394,8 +400,16 @@ async fn form_page(
             .collect()
     })
     .unwrap_or_default();
+    let sites = sites(state, &ctx.actor, true).await;
+    let mut form = form;
+    // A manager of one site registers there.
+    if form.location_id.is_empty()
+        && let [(only, _)] = sites.as_slice()
+    {
+        form.location_id = only.clone();
+    }
     FormPage {
-        sites: sites(state, &ctx.actor, true).await,
+        sites,
         categories: categories(&ui),
         criticalities: criticalities(&ui),
         ui,
@@ -526,6 +540,13 @@ struct DetailPage {
 impl DetailPage {
     fn cat(&self, c: &str) -> String {
         self.ui.t(&format!("asset.cat.{c}"))
+    }
+    /// An RFC 3339 instant as `YYYY-MM-DD HH:MM UTC`.
+    fn short_time(&self, t: &str) -> String {
+        match t.get(..16) {
+            Some(head) => format!("{} UTC", head.replace('T', " ")),
+            None => t.to_string(),
+        }
     }
     fn warranty_label(&self) -> String {
         self.ui.t(&format!("asset.warranty.{}", self.d.warranty))
