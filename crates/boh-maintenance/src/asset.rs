@@ -863,12 +863,68 @@ fn snapshot(a: &Asset) -> serde_json::Value {
     })
 }
 
+fn hierarchy_changed() -> PlatformError {
+    PlatformError::conflict(
+        "parent_id",
+        "the hierarchy was changed by someone else; reload and try again",
+    )
+}
+
+/// Inside the write: the parent as it is now (its row and its ancestors locked on
+/// PostgreSQL, so concurrent moves and retirements serialise with this write) is still an
+/// active asset at the site with the depth the check saw, and `asset_id` is not among its
+/// ancestors. A concurrent change of the hierarchy is a conflict (or, on a deadlock, a retry
+/// that finds it).
+async fn recheck_parent(
+    tx: &mut AnyConnection,
+    asset_id: Option<&str>,
+    parent_id: &str,
+    location_id: &str,
+    depth: i64,
+) -> Result<()> {
+    let lock = if tx.backend_name().eq_ignore_ascii_case("sqlite") {
+        ""
+    } else {
+        " FOR UPDATE"
+    };
+    let mut next = Some(parent_id.to_string());
+    let mut level = 0;
+    while let Some(id) = next.take() {
+        level += 1;
+        if level > MAX_DEPTH || asset_id == Some(id.as_str()) {
+            return Err(hierarchy_changed());
+        }
+        let r = sqlx::query(boh_db::AssertSqlSafe(format!(
+            "SELECT parent_id, depth, location_id, status FROM mnt_assets WHERE id = $1{lock}"
+        )))
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(hierarchy_changed)?;
+        if level == 1 {
+            let (d, l, st): (i64, String, String) = (
+                r.try_get("depth")?,
+                r.try_get("location_id")?,
+                r.try_get("status")?,
+            );
+            if d + 1 != depth || l != location_id || st != "active" {
+                return Err(hierarchy_changed());
+            }
+        }
+        next = r.try_get("parent_id")?;
+    }
+    Ok(())
+}
+
 /// Register an asset.
 pub async fn create(p: &Platform, ctx: &Ctx, input: &AssetInput) -> Result<Asset> {
     let c = check(p, &ctx.actor, &Draft::of_input(input), None).await?;
     let id = new_id();
     let token = new_qr_token();
     tx!(p.db, tx, {
+        if let Some(parent) = &c.parent_id {
+            recheck_parent(tx, None, parent, &c.location.id, c.depth).await?;
+        }
         let t = now().micros();
         let r = sqlx::query(
             "INSERT INTO mnt_assets (id, company_id, location_id, location_path, code, name, category, make, \
@@ -990,7 +1046,35 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, patch: &AssetPatch) -> Re
         if r.rows_affected() == 0 {
             return Err(stale());
         }
-        for (sub, d) in &c.moved {
+        if let Some(parent) = &c.parent_id {
+            recheck_parent(tx, Some(id), parent, &c.location.id, c.depth).await?;
+        }
+        // The subtree as it is now (a sub-asset added since the check moves too).
+        let mut moved = Vec::new();
+        if cur.depth != c.depth || !c.moved.is_empty() {
+            let rows =
+                sqlx::query("SELECT id, parent_id, depth FROM mnt_assets WHERE location_id = $1")
+                    .bind(&cur.location_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let mut tree = HashMap::with_capacity(rows.len());
+            for r in rows {
+                tree.insert(
+                    r.try_get::<String, _>("id")?,
+                    (
+                        r.try_get::<Option<String>, _>("parent_id")?,
+                        r.try_get::<i64, _>("depth")?,
+                    ),
+                );
+            }
+            for (sub, dist) in descendants(&tree, id) {
+                if c.depth + dist > MAX_DEPTH {
+                    return Err(hierarchy_changed());
+                }
+                moved.push((sub, c.depth + dist));
+            }
+        }
+        for (sub, d) in &moved {
             sqlx::query("UPDATE mnt_assets SET depth = $1, updated_at = $2 WHERE id = $3")
                 .bind(*d)
                 .bind(t)
@@ -1033,6 +1117,23 @@ pub async fn retire(p: &Platform, ctx: &Ctx, id: &str) -> Result<Asset> {
         ));
     }
     tx!(p.db, tx, {
+        // The asset's row first: a concurrent sub-asset create locks it (on PostgreSQL) and
+        // checks its status, so either it sees `retired` or its child is seen below.
+        let t = now().micros();
+        let r = sqlx::query(
+            "UPDATE mnt_assets SET status = 'retired', updated_at = $1, version = version + 1 \
+             WHERE id = $2 AND status = 'active'",
+        )
+        .bind(t)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(PlatformError::refused(
+                "invalid_state",
+                format!("asset {} is retired already", cur.code),
+            ));
+        }
         let active: Vec<String> = sqlx::query(
             "SELECT code FROM mnt_assets WHERE parent_id = $1 AND status = 'active' ORDER BY code",
         )
@@ -1052,21 +1153,6 @@ pub async fn retire(p: &Platform, ctx: &Ctx, id: &str) -> Result<Asset> {
                 ),
                 fields: Vec::new(),
             });
-        }
-        let t = now().micros();
-        let r = sqlx::query(
-            "UPDATE mnt_assets SET status = 'retired', updated_at = $1, version = version + 1 \
-             WHERE id = $2 AND status = 'active'",
-        )
-        .bind(t)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if r.rows_affected() == 0 {
-            return Err(PlatformError::refused(
-                "invalid_state",
-                format!("asset {} is retired already", cur.code),
-            ));
         }
         let a = read_in(tx, id).await?;
         audit::append(
@@ -1208,6 +1294,58 @@ pub async fn remove_meter(p: &Platform, ctx: &Ctx, asset_id: &str, meter_id: &st
         .await?;
         Ok(())
     })
+}
+
+// ---------------------------------------------------------------- invariants
+
+/// The hierarchy's invariants over the whole table (`boh check`, `maintenance.assets`): every
+/// parent is at the same site and company, depth is 1 at the top and the parent's + 1 below
+/// (so parent links cannot cycle), at most [`MAX_DEPTH`]; no active asset has a retired
+/// parent; QR tokens are 32 hex digits. Answers the number of assets and the problems found.
+pub async fn check_hierarchy(p: &Platform) -> Result<(i64, Vec<String>)> {
+    let pool = p.db.pool();
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM mnt_assets")
+        .fetch_one(pool)
+        .await?
+        .try_get("n")?;
+    let mut problems = Vec::new();
+    let checks: [(&str, &str); 5] = [
+        (
+            "parent at another site or company",
+            "SELECT a.code FROM mnt_assets a JOIN mnt_assets par ON par.id = a.parent_id \
+             WHERE par.location_id <> a.location_id OR par.company_id <> a.company_id",
+        ),
+        (
+            "depth is not the parent's + 1",
+            "SELECT a.code FROM mnt_assets a JOIN mnt_assets par ON par.id = a.parent_id \
+             WHERE a.depth <> par.depth + 1",
+        ),
+        (
+            "top-level asset with depth other than 1, or depth out of range",
+            "SELECT code FROM mnt_assets WHERE (parent_id IS NULL AND depth <> 1) OR depth < 1 OR depth > 4",
+        ),
+        (
+            "active asset below a retired one",
+            "SELECT a.code FROM mnt_assets a JOIN mnt_assets par ON par.id = a.parent_id \
+             WHERE a.status = 'active' AND par.status <> 'active'",
+        ),
+        (
+            "QR token that is not 32 characters",
+            "SELECT code FROM mnt_assets WHERE LENGTH(qr_token) <> 32",
+        ),
+    ];
+    for (what, sql) in checks {
+        let codes: Vec<String> = sqlx::query(boh_db::AssertSqlSafe(format!("{sql} LIMIT 20")))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("code"))
+            .collect::<std::result::Result<_, _>>()?;
+        if !codes.is_empty() {
+            problems.push(format!("{what}: {}", codes.join(", ")));
+        }
+    }
+    Ok((n, problems))
 }
 
 #[cfg(test)]

@@ -226,6 +226,18 @@ pub fn check_registry() -> boh_platform::check::Registry {
             })
         })
     });
+    r.register("maintenance.assets", |p| {
+        Box::pin(async move {
+            let (n, problems) = boh_maintenance::asset::check_hierarchy(&p).await?;
+            Ok(if problems.is_empty() {
+                boh_platform::check::Outcome::ok(format!(
+                    "{n} assets: parents at the same site, depths consistent"
+                ))
+            } else {
+                boh_platform::check::Outcome::failed(format!("{n} assets; {}", problems.join("; ")))
+            })
+        })
+    });
     r.register("sales.rollups", |p| {
         Box::pin(async move {
             let rep = boh_sales::rollup::check(&p).await?;

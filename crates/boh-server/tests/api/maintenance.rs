@@ -25,6 +25,16 @@ fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
 }
 
+/// `boh check`'s maintenance checker passes.
+async fn assert_hierarchy_consistent(app: &TestApp) {
+    let reports = boh_server::check_registry().run(&app.platform).await;
+    let r = reports
+        .iter()
+        .find(|r| r.name == "maintenance.assets")
+        .expect("the maintenance checker is registered");
+    assert!(r.ok, "{}", r.detail);
+}
+
 async fn asset_round_trip(app: TestApp) {
     let admin = app.login_token("admin").await;
     let s001 = app.store_id("S001").await;
@@ -192,6 +202,7 @@ async fn asset_round_trip(app: TestApp) {
         .await
         .json();
     assert_eq!(e["depth"], 2);
+    assert_hierarchy_consistent(&app).await;
 
     // Retire: sub-assets first; retired assets leave the default list.
     let r = app.post_empty(&format!("{url}/retire"), &admin).await;
@@ -221,6 +232,7 @@ async fn asset_round_trip(app: TestApp) {
         .await
         .json();
     assert_eq!(r["page"]["total"], 3);
+    assert_hierarchy_consistent(&app).await;
     // A retired asset is no parent.
     let r = app
         .post_json(
@@ -534,6 +546,7 @@ async fn bad_input_is_named_and_nothing_is_written(app: TestApp) {
     )
     .await;
     assert_eq!(ok["supplier_id"], sup.as_str());
+    assert_hierarchy_consistent(&app).await;
 }
 
 async fn label_is_an_svg_with_the_qr_code(app: TestApp) {
@@ -670,6 +683,7 @@ async fn demo_registers_equipment_of_every_store(app: TestApp) {
         .await
         .expect("verifying the audit chain");
     assert!(report.ok, "{report:?}");
+    assert_hierarchy_consistent(&app).await;
 }
 
 both!(asset_pages_render_and_forms_name_fields);
@@ -877,4 +891,46 @@ async fn label_uses_the_configured_public_url(backend: crate::common::Backend) {
         .text();
     let token = a["qr_token"].as_str().unwrap();
     assert!(svg.contains(&format!("data-url=\"https://boh.example.cn/q/{token}\"")));
+}
+
+both!(concurrent_moves_never_make_a_cycle);
+
+/// Two assets each moved below the other at the same moment: the write re-checks the parent
+/// chain inside its transaction (locked on PostgreSQL), so at most one move commits and the
+/// hierarchy stays a tree.
+async fn concurrent_moves_never_make_a_cycle(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    let s001 = app.store_id("S001").await;
+    for round in 0..5 {
+        let a = create(
+            &app,
+            &admin,
+            json!({"location_id": s001, "code": format!("CA-{round}"), "name": "A", "category": "other"}),
+        )
+        .await;
+        let b = create(
+            &app,
+            &admin,
+            json!({"location_id": s001, "code": format!("CB-{round}"), "name": "B", "category": "other"}),
+        )
+        .await;
+        let (ua, ub) = (
+            format!("{ASSETS}/{}", id(&a)),
+            format!("{ASSETS}/{}", id(&b)),
+        );
+        let (ra, rb) = tokio::join!(
+            app.patch_json(&ua, &admin, json!({"parent_id": id(&b)})),
+            app.patch_json(&ub, &admin, json!({"parent_id": id(&a)})),
+        );
+        let ok = [ra.status, rb.status].iter().filter(|s| **s == 200).count();
+        assert!(ok <= 1, "round {round}: {} and {}", ra.text(), rb.text());
+        for r in [&ra, &rb] {
+            assert!(
+                matches!(r.status, 200 | 409 | 422),
+                "round {round}: {}",
+                r.text()
+            );
+        }
+        assert_hierarchy_consistent(&app).await;
+    }
 }
