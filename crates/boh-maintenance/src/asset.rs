@@ -786,7 +786,9 @@ async fn check(p: &Platform, actor: &Actor, d: &Draft, current: Option<&Asset>) 
                             "parent_id",
                             "would make a cycle: the parent is the asset itself or one of its sub-assets",
                         ));
-                    } else if par.status != "active" {
+                    } else if par.status != "active"
+                        && current.is_none_or(|c| c.parent_id.as_deref() != Some(par.id.as_str()))
+                    {
                         errors.push(FieldError::new("parent_id", "is retired"));
                     } else {
                         depth = par.depth + 1;
@@ -871,9 +873,9 @@ fn hierarchy_changed() -> PlatformError {
 }
 
 /// Inside the write: the parent as it is now (its row and its ancestors locked on
-/// PostgreSQL, so concurrent moves and retirements serialise with this write) is still an
-/// active asset at the site with the depth the check saw, and `asset_id` is not among its
-/// ancestors. A concurrent change of the hierarchy is a conflict (or, on a deadlock, a retry
+/// PostgreSQL, so concurrent moves and retirements serialise with this write) is still at
+/// the site with the depth the check saw (and active, for a new parent), and `asset_id` is
+/// not among its ancestors. A concurrent change of the hierarchy is a conflict (or, on a deadlock, a retry
 /// that finds it).
 async fn recheck_parent(
     tx: &mut AnyConnection,
@@ -881,6 +883,7 @@ async fn recheck_parent(
     parent_id: &str,
     location_id: &str,
     depth: i64,
+    require_active: bool,
 ) -> Result<()> {
     let lock = if tx.backend_name().eq_ignore_ascii_case("sqlite") {
         ""
@@ -907,7 +910,7 @@ async fn recheck_parent(
                 r.try_get("location_id")?,
                 r.try_get("status")?,
             );
-            if d + 1 != depth || l != location_id || st != "active" {
+            if d + 1 != depth || l != location_id || (require_active && st != "active") {
                 return Err(hierarchy_changed());
             }
         }
@@ -923,7 +926,7 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: &AssetInput) -> Result<Asset
     let token = new_qr_token();
     tx!(p.db, tx, {
         if let Some(parent) = &c.parent_id {
-            recheck_parent(tx, None, parent, &c.location.id, c.depth).await?;
+            recheck_parent(tx, None, parent, &c.location.id, c.depth, true).await?;
         }
         let t = now().micros();
         let r = sqlx::query(
@@ -1047,7 +1050,8 @@ pub async fn update(p: &Platform, ctx: &Ctx, id: &str, patch: &AssetPatch) -> Re
             return Err(stale());
         }
         if let Some(parent) = &c.parent_id {
-            recheck_parent(tx, Some(id), parent, &c.location.id, c.depth).await?;
+            let moved_to = cur.parent_id.as_deref() != Some(parent.as_str());
+            recheck_parent(tx, Some(id), parent, &c.location.id, c.depth, moved_to).await?;
         }
         // The subtree as it is now (a sub-asset added since the check moves too).
         let mut moved = Vec::new();

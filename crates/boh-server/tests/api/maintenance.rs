@@ -233,6 +233,15 @@ async fn asset_round_trip(app: TestApp) {
         .json();
     assert_eq!(r["page"]["total"], 3);
     assert_hierarchy_consistent(&app).await;
+    // A retired asset below a retired one can still be corrected.
+    let r = app
+        .patch_json(
+            &format!("{ASSETS}/{}", id(&element)),
+            &admin,
+            json!({"note": "kept as a spare"}),
+        )
+        .await;
+    r.assert_status(200);
     // A retired asset is no parent.
     let r = app
         .post_json(
@@ -246,9 +255,9 @@ async fn asset_round_trip(app: TestApp) {
     r.assert_status(422);
     assert_eq!(r.error_fields(), vec!["parent_id"]);
 
-    // Every write left its audit row: 3 creates, 2 meters added, 1 removed, 2 updates,
+    // Every write left its audit row: 3 creates, 2 meters added, 1 removed, 3 updates,
     // 2 retirements.
-    assert_eq!(app.count("audit_log").await, audit_before + 10);
+    assert_eq!(app.count("audit_log").await, audit_before + 11);
     let actions = app
         .scalar_i64(&format!(
             "SELECT COUNT(*) FROM audit_log WHERE entity_id = '{}' AND action LIKE 'maintenance.asset.%'",
