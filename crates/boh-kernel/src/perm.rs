@@ -26,6 +26,8 @@ pub const SALES_INGEST: &str = "sales.ingest";
 pub const SALES_MAP: &str = "sales.mapping.manage";
 pub const FINANCE_READ: &str = "finance.read";
 pub const MAINTENANCE_WORK: &str = "maintenance.work_order.update";
+pub const MAINTENANCE_ASSET_READ: &str = "maintenance.asset.read";
+pub const MAINTENANCE_ASSET: &str = "maintenance.asset.manage";
 pub const WORKFLOW_MANAGE: &str = "workflow.definition.manage";
 pub const WORKFLOW_READ: &str = "workflow.read";
 pub const PURCHASING_ORDER: &str = "purchasing.order.create";
@@ -104,6 +106,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     (SALES_MAP, "Map POS codes to items", "将 POS 编码映射到物料"),
     (FINANCE_READ, "View finance", "查看财务"),
+    (
+        MAINTENANCE_ASSET_READ,
+        "View maintenance assets and their QR labels",
+        "查看设备资产及其二维码标签",
+    ),
+    (
+        MAINTENANCE_ASSET,
+        "Register, edit and retire maintenance assets and their meters",
+        "登记、编辑和报废设备资产及其计量表",
+    ),
     (
         MAINTENANCE_WORK,
         "Work on maintenance work orders",

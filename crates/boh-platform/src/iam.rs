@@ -50,6 +50,8 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::SALES_MAP,
             perm::FINANCE_READ,
             perm::MAINTENANCE_WORK,
+            perm::MAINTENANCE_ASSET_READ,
+            perm::MAINTENANCE_ASSET,
             perm::WORKFLOW_MANAGE,
             perm::WORKFLOW_READ,
             perm::PURCHASING_READ,
@@ -75,6 +77,8 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::SALES_READ,
             perm::WORKFLOW_READ,
             perm::PURCHASING_READ,
+            perm::MAINTENANCE_ASSET_READ,
+            perm::MAINTENANCE_ASSET,
         ],
     ),
     (
@@ -94,6 +98,8 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::JOB_READ,
             perm::PURCHASING_READ,
             perm::PURCHASING_ORDER,
+            perm::MAINTENANCE_ASSET_READ,
+            perm::MAINTENANCE_ASSET,
         ],
     ),
     (
@@ -119,7 +125,11 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
         "technician",
         "Technician",
         "维修技师",
-        &[perm::ORG_READ, perm::MAINTENANCE_WORK],
+        &[
+            perm::ORG_READ,
+            perm::MAINTENANCE_WORK,
+            perm::MAINTENANCE_ASSET_READ,
+        ],
     ),
 ];
 

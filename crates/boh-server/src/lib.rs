@@ -135,6 +135,13 @@ pub async fn seed_modules(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "demo sales seeded"
     );
+    let started = std::time::Instant::now();
+    let assets = boh_maintenance::demo::seed(platform, &sites).await?;
+    tracing::info!(
+        assets,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo assets seeded"
+    );
     Ok(())
 }
 
@@ -216,6 +223,18 @@ pub fn check_registry() -> boh_platform::check::Registry {
                     rep.problems.len(),
                     rep.problems.join("; ")
                 ))
+            })
+        })
+    });
+    r.register("maintenance.assets", |p| {
+        Box::pin(async move {
+            let (n, problems) = boh_maintenance::asset::check_hierarchy(&p).await?;
+            Ok(if problems.is_empty() {
+                boh_platform::check::Outcome::ok(format!(
+                    "{n} assets: parents at the same site, depths consistent"
+                ))
+            } else {
+                boh_platform::check::Outcome::failed(format!("{n} assets; {}", problems.join("; ")))
             })
         })
     });

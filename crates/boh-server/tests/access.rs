@@ -77,6 +77,9 @@ struct Foreign {
     s002_invoice: String,
     s002_credit_note: String,
     other_tolerance: String,
+    /// A maintenance asset at S002 and one of its meters.
+    s002_asset: String,
+    s002_meter: String,
 }
 
 impl Foreign {
@@ -110,6 +113,8 @@ impl Foreign {
             "invoice_id" => &self.s002_invoice,
             "credit_note_id" => &self.s002_credit_note,
             "tolerance_id" => &self.other_tolerance,
+            "asset_id" => &self.s002_asset,
+            "meter_id" => &self.s002_meter,
             _ => return None,
         })
     }
@@ -458,6 +463,12 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, i64> {
             "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM po_match_tolerances",
         ),
         ("wf_instances rows", "SELECT COUNT(*) FROM wf_instances"),
+        ("mnt_assets rows", "SELECT COUNT(*) FROM mnt_assets"),
+        (
+            "mnt_assets versions",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM mnt_assets",
+        ),
+        ("mnt_meters rows", "SELECT COUNT(*) FROM mnt_meters"),
     ];
     let mut out = BTreeMap::new();
     for (name, sql) in queries {
@@ -747,7 +758,30 @@ async fn setup(app: &TestApp) -> Foreign {
     let (s002_receipt, s002_invoice, s002_credit_note, other_tolerance) =
         invoice_setup(app, &admin, &wsup, &s002).await;
 
+    let r = app
+        .post_json(
+            "/api/v1/maintenance/assets",
+            &admin,
+            json!({"location_id": s002, "code": "S002-WALK-FRYER", "name": "Fryer", "category": "fryer"}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let s002_asset = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post_json(
+            &format!("/api/v1/maintenance/assets/{s002_asset}/meters"),
+            &admin,
+            json!({"code": "running_hours", "unit": "h"}),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let s002_meter = r.json()["id"].as_str().unwrap().to_string();
+
     Foreign {
+        s002_asset,
+        s002_meter,
         s002_requisition,
         s002_receipt,
         s002_invoice,

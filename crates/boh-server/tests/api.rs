@@ -36,6 +36,8 @@ mod jobs;
 mod limits;
 #[path = "api/mail.rs"]
 mod mail;
+#[path = "api/maintenance.rs"]
+mod maintenance;
 #[path = "api/migrations.rs"]
 mod migrations;
 #[path = "api/receipts.rs"]

@@ -87,6 +87,39 @@ pub fn field_message(locale: &str, msg: &str) -> String {
             "只能包含字母、数字及 . _ - @",
         ),
         ("must be en or zh-CN", "须为 en 或 zh-CN"),
+        (
+            "must be a store, warehouse or central kitchen",
+            "须为门店、仓库或中央厨房",
+        ),
+        ("must not be before the install date", "不能早于安装日期"),
+        ("no such supplier", "供应商不存在"),
+        ("no such asset", "设备不存在"),
+        (
+            "must be an asset at the same location",
+            "须为同一地点的设备",
+        ),
+        (
+            "would make a cycle: the parent is the asset itself or one of its sub-assets",
+            "会形成循环：上级设备是该设备本身或其下级设备",
+        ),
+        ("is retired", "已报废"),
+        (
+            "the hierarchy may be at most 4 levels deep",
+            "设备层级最多 4 级",
+        ),
+        (
+            "is already used by another asset of the company",
+            "已被本公司的其他设备使用",
+        ),
+        (
+            "an asset with sub-assets cannot move to another site; move or detach them first",
+            "有下级设备的设备不能移到其他地点，请先移动或解除其下级设备",
+        ),
+        (
+            "may contain only lower-case letters, digits and _",
+            "只能包含小写字母、数字和 _",
+        ),
+        ("must be a whole number", "须为整数"),
         ("a company has no parent", "公司不能有上级节点"),
         (
             "stores, warehouses and kitchens cannot have children",

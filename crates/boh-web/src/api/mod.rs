@@ -27,6 +27,7 @@ pub mod imports;
 pub mod invoices;
 pub mod items;
 pub mod jobs;
+pub mod maintenance;
 pub mod ordering;
 pub mod org;
 pub mod purchasing;
@@ -86,6 +87,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(workflow::router())
         .merge(ordering::router())
         .merge(invoices::router())
+        .merge(maintenance::router())
 }
 
 /// Final touches on the generated document.

@@ -23,6 +23,7 @@ pub mod imports;
 pub mod inventory;
 pub mod inventory_settings;
 pub mod invoices;
+pub mod maintenance;
 pub mod ordering;
 pub mod orders;
 pub mod purchasing;
@@ -221,6 +222,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(sales_ops::routes())
         .merge(invoices::routes())
+        .merge(maintenance::routes())
         .layer(axum::middleware::from_fn(localize_errors))
 }
 
@@ -424,6 +426,13 @@ pub async fn ui(
             href: "/production",
             label: t("nav.production"),
             active: active == "production",
+        });
+    }
+    if maintenance::may_see(actor) {
+        nav.push(NavItem {
+            href: "/maintenance/assets",
+            label: t("nav.assets"),
+            active: active == "assets",
         });
     }
     if actor.has_anywhere(perm::SALES_READ) {
