@@ -26,6 +26,20 @@ const PAGE: i64 = 25;
 /// Sites (stores, warehouses, kitchens) the actor may read stock of, narrowed by the scope
 /// picker, sorted by code.
 pub async fn sites(state: &AppState, actor: &Actor, scope: Option<String>) -> Vec<OrgNode> {
+    sites_where(state, actor, scope, |path| {
+        actor.allows(perm::INVENTORY_READ, path)
+    })
+    .await
+}
+
+/// The stores, warehouses and central kitchens under `scope` the actor may see whose path
+/// passes `allowed` (a module's own permission).
+pub async fn sites_where(
+    state: &AppState,
+    actor: &Actor,
+    scope: Option<String>,
+    allowed: impl Fn(&str) -> bool,
+) -> Vec<OrgNode> {
     let f = NodeFilter {
         kind: Some("store,warehouse,central_kitchen".into()),
         under: scope,
@@ -34,11 +48,7 @@ pub async fn sites(state: &AppState, actor: &Actor, scope: Option<String>) -> Ve
     };
     org::list(&state.platform, actor, &f)
         .await
-        .map(|(n, _)| {
-            n.into_iter()
-                .filter(|n| actor.allows(perm::INVENTORY_READ, &n.path))
-                .collect()
-        })
+        .map(|(n, _)| n.into_iter().filter(|n| allowed(&n.path)).collect())
         .unwrap_or_default()
 }
 

@@ -59,26 +59,18 @@ fn criticalities(ui: &Ui) -> Vec<(String, String)> {
 
 /// The sites the actor may see (`manage_only`: may register assets at), as `(id, label)`.
 async fn sites(state: &AppState, actor: &Actor, manage_only: bool) -> Vec<(String, String)> {
-    let f = boh_platform::org::NodeFilter {
-        kind: Some("store,warehouse,central_kitchen".into()),
-        limit: Some(500),
-        ..Default::default()
-    };
     let locale = crate::i18n::normalise(&actor.locale);
-    match boh_platform::org::list(&state.platform, actor, &f).await {
-        Ok((nodes, _)) => nodes
-            .into_iter()
-            .filter(|n| {
-                if manage_only {
-                    actor.allows(perm::MAINTENANCE_ASSET, &n.path)
-                } else {
-                    asset::may_read(actor, &n.path)
-                }
-            })
-            .map(|n| (n.id.clone(), format!("{} {}", n.code, n.name(locale))))
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+    super::inventory::sites_where(state, actor, None, |path| {
+        if manage_only {
+            actor.allows(perm::MAINTENANCE_ASSET, path)
+        } else {
+            asset::may_read(actor, path)
+        }
+    })
+    .await
+    .into_iter()
+    .map(|n| (n.id.clone(), format!("{} {}", n.code, n.name(locale))))
+    .collect()
 }
 
 // ---------------------------------------------------------------- the list
@@ -123,17 +115,7 @@ struct ListPage {
 
 impl ListPage {
     fn showing(&self) -> String {
-        let from = if self.total == 0 { 0 } else { self.offset + 1 };
-        let to = (self.offset + self.limit).min(self.total);
-        crate::i18n::t_args(
-            &self.ui.locale,
-            "common.showing",
-            &[
-                ("from", &from.to_string()),
-                ("to", &to.to_string()),
-                ("total", &self.total.to_string()),
-            ],
-        )
+        super::inventory::showing(&self.ui, self.offset, self.limit, self.total)
     }
     fn prev_offset(&self) -> Option<i64> {
         (self.offset > 0).then(|| (self.offset - self.limit).max(0))
