@@ -26,6 +26,9 @@ pub const SALES_INGEST: &str = "sales.ingest";
 pub const SALES_MAP: &str = "sales.mapping.manage";
 pub const FINANCE_READ: &str = "finance.read";
 pub const MAINTENANCE_WORK: &str = "maintenance.work_order.update";
+pub const MAINTENANCE_READ: &str = "maintenance.work_order.read";
+pub const MAINTENANCE_REQUEST: &str = "maintenance.work_order.request";
+pub const MAINTENANCE_DISPATCH: &str = "maintenance.work_order.dispatch";
 pub const MAINTENANCE_ASSET_READ: &str = "maintenance.asset.read";
 pub const MAINTENANCE_ASSET: &str = "maintenance.asset.manage";
 pub const WORKFLOW_MANAGE: &str = "workflow.definition.manage";
@@ -117,9 +120,24 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "登记、编辑和报废设备资产及其计量表",
     ),
     (
+        MAINTENANCE_READ,
+        "View maintenance work orders and their KPIs",
+        "查看维修工单及其指标",
+    ),
+    (
+        MAINTENANCE_REQUEST,
+        "Report faults (open maintenance work orders)",
+        "报修（新建维修工单）",
+    ),
+    (
         MAINTENANCE_WORK,
-        "Work on maintenance work orders",
-        "处理维修工单",
+        "Work on the maintenance work orders assigned to me",
+        "处理分派给我的维修工单",
+    ),
+    (
+        MAINTENANCE_DISPATCH,
+        "Dispatch, close and cancel work orders; manage technicians, SLA policies and PM schedules",
+        "派工、关闭和取消工单；管理技师、SLA 策略和预防性维护计划",
     ),
     (WORKFLOW_MANAGE, "Edit approval workflows", "编辑审批流程"),
     (

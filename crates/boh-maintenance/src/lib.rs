@@ -31,3 +31,6 @@
 pub mod asset;
 pub mod demo;
 pub mod label;
+pub mod sla;
+pub mod technician;
+pub mod workorder;

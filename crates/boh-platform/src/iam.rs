@@ -50,6 +50,9 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::SALES_MAP,
             perm::FINANCE_READ,
             perm::MAINTENANCE_WORK,
+            perm::MAINTENANCE_READ,
+            perm::MAINTENANCE_REQUEST,
+            perm::MAINTENANCE_DISPATCH,
             perm::MAINTENANCE_ASSET_READ,
             perm::MAINTENANCE_ASSET,
             perm::WORKFLOW_MANAGE,
@@ -79,6 +82,9 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::PURCHASING_READ,
             perm::MAINTENANCE_ASSET_READ,
             perm::MAINTENANCE_ASSET,
+            perm::MAINTENANCE_READ,
+            perm::MAINTENANCE_REQUEST,
+            perm::MAINTENANCE_DISPATCH,
         ],
     ),
     (
@@ -100,6 +106,8 @@ pub const BUILTIN_ROLES: &[(&str, &str, &str, &[&str])] = &[
             perm::PURCHASING_ORDER,
             perm::MAINTENANCE_ASSET_READ,
             perm::MAINTENANCE_ASSET,
+            perm::MAINTENANCE_READ,
+            perm::MAINTENANCE_REQUEST,
         ],
     ),
     (

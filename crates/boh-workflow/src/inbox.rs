@@ -66,6 +66,16 @@ pub fn title_of(kind: &str, locale: &str, subject: &str) -> String {
         ("approval.overdue", true) => "审批已超时",
         ("approval.escalated", false) => "Escalated to you",
         ("approval.escalated", true) => "已升级给您审批",
+        ("maintenance.status", false) => "Work order update",
+        ("maintenance.status", true) => "工单进度",
+        ("maintenance.assigned", false) => "Job assigned to you",
+        ("maintenance.assigned", true) => "新派工",
+        ("maintenance.review", false) => "Low rating, please review",
+        ("maintenance.review", true) => "低评分待复核",
+        ("maintenance.sla_warning", false) => "SLA at risk",
+        ("maintenance.sla_warning", true) => "SLA 即将超时",
+        ("maintenance.sla_breach", false) => "SLA breached",
+        ("maintenance.sla_breach", true) => "SLA 已超时",
         _ => return subject.to_string(),
     };
     if zh {
