@@ -342,10 +342,32 @@ pub async fn create(p: &Platform, ctx: &Ctx, input: &TechnicianInput) -> Result<
             },
         )
         .await?;
-        boh_platform::idem::record_created(tx, ctx, &json!({"id": id})).await?;
-        Ok(())
-    })?;
-    fetch(p, &id).await?.ok_or(PlatformError::NotFound)
+        let made = Technician {
+            id: id.clone(),
+            company_id: company.clone(),
+            user_id: user_id.clone(),
+            code: code.to_string(),
+            name: name.to_string(),
+            kind: kind.clone(),
+            skills: split(&skills),
+            certifications: split(&certs),
+            home_location_id: input.home_location_id.clone(),
+            van_location_id: input.van_location_id.clone().filter(|s| !s.is_empty()),
+            last_latitude: None,
+            last_longitude: None,
+            last_seen_at: None,
+            shift_days: days.clone(),
+            shift_start_min: start,
+            shift_end_min: end,
+            max_open_jobs: max_jobs,
+            hourly_rate: rate,
+            status: "active".into(),
+            open_jobs: 0,
+            version: 1,
+        };
+        boh_platform::idem::record_created(tx, ctx, &made).await?;
+        Ok(made)
+    })
 }
 
 /// Record where a technician is (the phone's position, shared from the job list). The

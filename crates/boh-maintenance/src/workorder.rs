@@ -2428,7 +2428,7 @@ pub async fn add_part(p: &Platform, ctx: &Ctx, id: &str, input: &PartInput) -> R
             Some(&format!("{} × {} {}", item.code, input.qty, item.base_unit)),
         )
         .await?;
-        Ok(PartUsed {
+        let used = PartUsed {
             id: part_id.clone(),
             item_id: item.id.clone(),
             item_code: item.code.clone(),
@@ -2443,7 +2443,9 @@ pub async fn add_part(p: &Platform, ctx: &Ctx, id: &str, input: &PartInput) -> R
             value,
             doc_id: posted.id,
             created_at: instant(t),
-        })
+        };
+        boh_platform::idem::record_created(tx, ctx, &used).await?;
+        Ok(used)
     })
 }
 

@@ -86,6 +86,14 @@ pub fn job_registry() -> jobs::Registry {
             serde_json::to_value(s).map_err(|e| e.to_string())
         })
     });
+    r.register(boh_maintenance::workorder::SLA_JOB, |p, _job, _progress| {
+        Box::pin(async move {
+            let s = boh_maintenance::workorder::sla_scan(&p)
+                .await
+                .map_err(|e| e.to_string())?;
+            serde_json::to_value(s).map_err(|e| e.to_string())
+        })
+    });
     r.register(boh_platform::mail::JOB_KIND, |p, job, progress| {
         Box::pin(boh_platform::mail::run_job(p, job, progress))
     });
@@ -315,6 +323,14 @@ impl Application {
             "sessions.purge",
             "17 * * * *",
             "sessions.purge",
+            &serde_json::json!({}),
+        )
+        .await?;
+        jobs::ensure_schedule(
+            &platform,
+            boh_maintenance::workorder::SLA_JOB,
+            "*/5 * * * *",
+            boh_maintenance::workorder::SLA_JOB,
             &serde_json::json!({}),
         )
         .await?;

@@ -21,6 +21,10 @@ pub fn is_upload(path: &str) -> bool {
         || path == "/sales/import"
         || path == "/api/v1/supplier-invoices/import"
         || path == "/purchasing/invoices/import"
+        || (path.starts_with("/q/") && !path.starts_with("/q/t/"))
+        || (path.starts_with("/api/v1/maintenance/work-orders/") && path.ends_with("/photos"))
+        || (path.starts_with("/maintenance/") && path.ends_with("/photos"))
+        || path == "/maintenance/work-orders/new"
 }
 
 /// The whole body, at most `limit` bytes; 413 in the error envelope beyond.

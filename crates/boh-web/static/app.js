@@ -76,4 +76,41 @@
     }
     if (box.getAttribute("data-job-done") !== "1") tick();
   });
+  // Signature pad: draw with finger or mouse; the hidden field gets a PNG data URL.
+  document.querySelectorAll("canvas[data-signature]").forEach(function (c) {
+    var field = document.getElementById(c.getAttribute("data-signature"));
+    var ctx = c.getContext("2d");
+    var drawing = false, drawn = false;
+    ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.strokeStyle = "#1c2a33";
+    function at(ev) {
+      var r = c.getBoundingClientRect();
+      return { x: (ev.clientX - r.left) * c.width / r.width, y: (ev.clientY - r.top) * c.height / r.height };
+    }
+    c.addEventListener("pointerdown", function (ev) {
+      drawing = true; var p = at(ev); ctx.beginPath(); ctx.moveTo(p.x, p.y);
+      c.setPointerCapture(ev.pointerId); ev.preventDefault();
+    });
+    c.addEventListener("pointermove", function (ev) {
+      if (!drawing) return; var p = at(ev); ctx.lineTo(p.x, p.y); ctx.stroke(); drawn = true;
+    });
+    function end() { if (drawing && drawn && field) field.value = c.toDataURL("image/png"); drawing = false; }
+    c.addEventListener("pointerup", end);
+    c.addEventListener("pointercancel", end);
+    document.querySelectorAll("[data-signature-clear='" + c.getAttribute("data-signature") + "']").forEach(function (b) {
+      b.addEventListener("click", function () { ctx.clearRect(0, 0, c.width, c.height); drawn = false; if (field) field.value = ""; });
+    });
+  });
+  // Share the technician's position (for dispatch distances).
+  document.querySelectorAll("[data-share-position]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      if (!navigator.geolocation) return;
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        fetch("/api/v1/maintenance/technicians/" + encodeURIComponent(b.getAttribute("data-share-position")) + "/position", {
+          method: "POST", credentials: "same-origin",
+          headers: { "content-type": "application/json", "x-csrf-token": b.getAttribute("data-csrf") },
+          body: JSON.stringify({ latitude: pos.coords.latitude, longitude: pos.coords.longitude })
+        }).then(function (r) { b.textContent = r.ok ? "✓" : "×"; });
+      });
+    });
+  });
 })();

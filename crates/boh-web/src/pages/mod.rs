@@ -24,6 +24,8 @@ pub mod inventory;
 pub mod inventory_settings;
 pub mod invoices;
 pub mod maintenance;
+pub mod maintenance_public;
+pub mod maintenance_wo;
 pub mod ordering;
 pub mod orders;
 pub mod purchasing;
@@ -223,6 +225,8 @@ pub fn router() -> Router<AppState> {
         .merge(sales_ops::routes())
         .merge(invoices::routes())
         .merge(maintenance::routes())
+        .merge(maintenance_wo::routes())
+        .merge(maintenance_public::routes())
         .layer(axum::middleware::from_fn(localize_errors))
 }
 
@@ -433,6 +437,27 @@ pub async fn ui(
             href: "/maintenance/assets",
             label: t("nav.assets"),
             active: active == "assets",
+        });
+    }
+    if maintenance_wo::may_see(actor) {
+        nav.push(NavItem {
+            href: "/maintenance/work-orders",
+            label: t("nav.work_orders"),
+            active: active == "work_orders",
+        });
+    }
+    if actor.has_anywhere(perm::MAINTENANCE_DISPATCH) {
+        nav.push(NavItem {
+            href: "/maintenance/dispatch",
+            label: t("nav.dispatch"),
+            active: active == "dispatch",
+        });
+    }
+    if maintenance_wo::may_work(actor) {
+        nav.push(NavItem {
+            href: "/maintenance/jobs",
+            label: t("nav.my_jobs"),
+            active: active == "jobs",
         });
     }
     if actor.has_anywhere(perm::SALES_READ) {
