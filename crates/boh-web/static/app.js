@@ -88,7 +88,7 @@
     }
     c.addEventListener("pointerdown", function (ev) {
       drawing = true; var p = at(ev); ctx.beginPath(); ctx.moveTo(p.x, p.y);
-      c.setPointerCapture(ev.pointerId); ev.preventDefault();
+      try { c.setPointerCapture(ev.pointerId); } catch (e) {} ev.preventDefault();
     });
     c.addEventListener("pointermove", function (ev) {
       if (!drawing) return; var p = at(ev); ctx.lineTo(p.x, p.y); ctx.stroke(); drawn = true;
