@@ -217,6 +217,16 @@ async fn dispatcher_assigns(c: &Client, base: &str, shots: &Shots) -> Result<()>
     click(c, "#apply-dispatch").await?;
     wait_url(c, "applied=1").await?;
     wait_css(c, ".empty").await?;
+    click(c, "#open-technicians").await?;
+    let techs = text(c, "#technicians").await?;
+    ensure!(
+        techs.contains("T-CHEN") && techs.contains("1 / 6"),
+        "the technician holds the job: {techs}"
+    );
+    shots.both(c, "technicians").await?;
+    c.goto(&format!("{base}/maintenance/sla")).await?;
+    let policies = text(c, "#sla-policies").await?;
+    ensure!(policies.contains("Urgent"), "{policies}");
     Ok(())
 }
 

@@ -25,6 +25,7 @@ pub mod inventory_settings;
 pub mod invoices;
 pub mod maintenance;
 pub mod maintenance_public;
+pub mod maintenance_setup;
 pub mod maintenance_wo;
 pub mod ordering;
 pub mod orders;
@@ -227,6 +228,7 @@ pub fn router() -> Router<AppState> {
         .merge(maintenance::routes())
         .merge(maintenance_wo::routes())
         .merge(maintenance_public::routes())
+        .merge(maintenance_setup::routes())
         .layer(axum::middleware::from_fn(localize_errors))
 }
 
