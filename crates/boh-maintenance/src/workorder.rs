@@ -292,6 +292,8 @@ pub struct WorkOrderInput {
 /// A request from the public form reached by an asset's QR code.
 #[derive(Debug, Clone, Default)]
 pub struct PublicRequest {
+    /// The title in the requester's language (default: the asset and the fault code).
+    pub title: Option<String>,
     pub name: String,
     pub contact: String,
     pub fault_code: String,
@@ -997,12 +999,9 @@ pub async fn create(
     let mut asset_row: Option<Asset> = None;
     let site = match input.asset_id.as_deref().filter(|s| !s.is_empty()) {
         Some(aid) => {
-            let a = asset::get(p, actor, aid).await.or_else(|e| match e {
-                // An asset at a site where the actor may report faults counts even without
-                // the asset-read permission.
-                PlatformError::NotFound => Err(PlatformError::NotFound),
-                other => Err(other),
-            });
+            // An asset at a site where the actor may report faults counts even without the
+            // asset-read permission.
+            let a = asset::get(p, actor, aid).await;
             let a = match a {
                 Ok(a) => a,
                 Err(PlatformError::NotFound) => {
@@ -1263,7 +1262,12 @@ pub async fn create_public(
     ctx.actor.display_name = name.clone().unwrap_or_default();
     ctx.actor.user_id = "public".into();
     let new = NewWo {
-        title: default_title(&req.fault_code, Some(&a)),
+        title: req
+            .title
+            .as_deref()
+            .map(|t| t.chars().take(160).collect::<String>())
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| default_title(&req.fault_code, Some(&a))),
         category: a.category.clone(),
         priority: default_priority(Some(&a)).to_string(),
         site,

@@ -154,7 +154,17 @@ pub async fn submit(
         fault_code: get("fault_code"),
         description: get("description"),
     };
+    let locale = crate::i18n::from_request(&parts).to_string();
+    let title = match workorder::public_asset(&state.platform, &token).await {
+        Ok(Some((a, _))) if FAULT_CODES.contains(&f.fault_code.as_str()) => Some(format!(
+            "{}: {}",
+            a.name,
+            crate::i18n::t(&locale, &format!("wo.fault.{}", f.fault_code))
+        )),
+        _ => None,
+    };
     let req = PublicRequest {
+        title,
         name: f.name.clone(),
         contact: f.contact.clone(),
         fault_code: f.fault_code.clone(),

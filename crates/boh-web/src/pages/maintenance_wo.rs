@@ -35,6 +35,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/maintenance/work-orders/{id}/cancel", post(cancel))
         .route("/maintenance/work-orders/{id}/note", post(note))
         .route("/maintenance/work-orders/{id}/rate", post(rate))
+        .route("/maintenance/work-orders/{id}/photos", post(photos))
         .route("/maintenance/work-orders/{id}/files/{att}", get(attachment))
         .route("/maintenance/dispatch", get(dispatch).post(dispatch_apply))
         .route("/maintenance/jobs", get(jobs))
@@ -85,20 +86,7 @@ pub fn minutes(m: i64) -> String {
     }
 }
 
-/// Money in minor units as `1,234.56`.
-fn money(v: i64) -> String {
-    let sign = if v < 0 { "-" } else { "" };
-    let a = v.unsigned_abs();
-    let units = (a / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}{grouped}.{:02}", a % 100)
-}
+use super::inventory::money;
 
 /// What every work order view shows about one work order.
 pub struct WoView {
@@ -391,6 +379,20 @@ pub async fn create(
     let mut check = Vec::new();
     workorder::check_photos("photos", &photos, &mut check);
     let o = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+    // Without a title, the asset and the fault in the reporter's language.
+    let title = match o(&form.title) {
+        Some(t) => Some(t),
+        None if FAULT_CODES.contains(&form.fault_code.as_str()) => {
+            let fault = crate::i18n::t(&ctx.actor.locale, &format!("wo.fault.{}", form.fault_code));
+            match boh_maintenance::asset::get(&state.platform, &Actor::system(), &form.asset_id)
+                .await
+            {
+                Ok(a) => Some(format!("{}: {fault}", a.name)),
+                Err(_) => Some(fault),
+            }
+        }
+        None => None,
+    };
     let result = if check.is_empty() {
         workorder::create(
             &state.platform,
@@ -398,7 +400,7 @@ pub async fn create(
             &WorkOrderInput {
                 asset_id: o(&form.asset_id),
                 location_id: o(&form.location_id),
-                title: o(&form.title),
+                title,
                 description: o(&form.description),
                 fault_code: form.fault_code.clone(),
                 priority: o(&form.priority),
@@ -1173,5 +1175,25 @@ pub async fn job_photos(
     match workorder::add_photos(&state.platform, &ctx, &id, &photos).await {
         Ok(_) => Redirect::to(&format!("/maintenance/jobs/{id}#photos")).into_response(),
         Err(e) => job_refused(&state, &parts, &ctx, &id, e).await,
+    }
+}
+
+/// Photos added on the work order's page (the requester, a dispatcher or the technician).
+pub async fn photos(
+    State(state): State<AppState>,
+    parts: Parts,
+    PageActor(ctx): PageActor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let fields = match super::multipart_form(&state, &headers, body).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let photos = crate::api::maintenance_wo::uploads(&fields, "photos");
+    match workorder::add_photos(&state.platform, &ctx, &id, &photos).await {
+        Ok(_) => Redirect::to(&format!("/maintenance/work-orders/{id}?saved=1")).into_response(),
+        Err(e) => refused(&state, &parts, &ctx, &id, e).await,
     }
 }
