@@ -30,6 +30,7 @@
 
 pub mod asset;
 pub mod demo;
+pub mod files;
 pub mod label;
 pub mod sla;
 pub mod technician;

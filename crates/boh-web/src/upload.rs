@@ -24,6 +24,8 @@ pub fn is_upload(path: &str) -> bool {
         || (path.starts_with("/q/") && !path.starts_with("/q/t/"))
         || (path.starts_with("/api/v1/maintenance/work-orders/") && path.ends_with("/photos"))
         || (path.starts_with("/maintenance/") && path.ends_with("/photos"))
+        || (path.starts_with("/api/v1/maintenance/assets/") && path.ends_with("/files"))
+        || (path.starts_with("/maintenance/assets/") && path.ends_with("/files"))
         || path == "/maintenance/work-orders/new"
 }
 

@@ -13,6 +13,7 @@ both!(store_and_technician_scoping);
 both!(bad_input_is_named_and_nothing_is_written);
 both!(public_form_tracks_rates_and_throttles);
 both!(sla_pause_moves_the_due_time_and_low_rating_reviews);
+both!(asset_files_are_checked_and_scoped);
 
 const WOS: &str = "/api/v1/maintenance/work-orders";
 
@@ -853,4 +854,64 @@ async fn sla_pause_moves_the_due_time_and_low_rating_reviews(app: TestApp) {
             .iter()
             .any(|s| s["work_order"]["id"] == wo["id"])
     );
+}
+
+async fn asset_files_are_checked_and_scoped(app: TestApp) {
+    let fx = fixture(&app).await;
+    let m2 = app.login_token("manager.s002").await;
+    let files = format!("/api/v1/maintenance/assets/{}/files", id(&fx.fryer));
+    let upload = |token: String, parts: Vec<(&'static str, &'static str, Vec<u8>)>| {
+        let app = &app;
+        let files = files.clone();
+        async move {
+            let refs: Vec<(&str, &str, &[u8])> = parts
+                .iter()
+                .map(|(a, b, c)| (*a, *b, c.as_slice()))
+                .collect();
+            let (ct, body) = multipart(&[], &refs);
+            app.request(axum::http::Method::POST, &files)
+                .bearer(&token)
+                .bytes(&ct, body)
+                .send()
+                .await
+        }
+    };
+    // A program named like a PDF is refused by its content; nothing is written.
+    let r = upload(
+        fx.admin.clone(),
+        vec![
+            ("files", "manual.pdf", b"%PDF-1.4 manual".to_vec()),
+            ("files", "manual2.pdf", b"MZ\x90\0 not a pdf".to_vec()),
+        ],
+    )
+    .await;
+    r.assert_status(422);
+    assert!(r.text().contains("files[1]"), "{}", r.text());
+    assert_eq!(app.count("mnt_asset_files").await, 0);
+    let r = upload(
+        fx.admin.clone(),
+        vec![
+            ("files", "manual.pdf", b"%PDF-1.4 manual".to_vec()),
+            ("files", "nameplate.png", png(512)),
+        ],
+    )
+    .await;
+    r.assert_status(201);
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["kind"], "document");
+    assert_eq!(items[1]["kind"], "photo");
+    let one = format!("{files}/{}", items[0]["id"].as_str().unwrap());
+    let r = app.get(&one, &fx.admin).await;
+    r.assert_status(200);
+    assert_eq!(r.header("content-type").as_deref(), Some("application/pdf"));
+    // Another store's manager neither sees nor adds.
+    app.get(&files, &m2).await.assert_status(404);
+    app.get(&one, &m2).await.assert_status(404);
+    upload(m2.clone(), vec![("files", "x.png", png(64))])
+        .await
+        .assert_status(404);
+    app.delete(&one, &m2).await.assert_status(404);
+    app.delete(&one, &fx.admin).await.assert_status(204);
+    assert_eq!(app.count("mnt_asset_files").await, 1);
 }

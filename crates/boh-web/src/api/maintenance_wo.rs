@@ -40,6 +40,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dispatch_plan))
         .routes(routes!(dispatch_apply))
         .routes(routes!(list_sla_policies, save_sla_policy))
+        .routes(routes!(list_asset_files, add_asset_files))
+        .routes(routes!(asset_file, remove_asset_file))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -250,24 +252,9 @@ async fn add_work_order_photos(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(boundary) = crate::upload::boundary(ct) else {
-        return ApiError(PlatformError::invalid(
-            "photos",
-            "send the photos as multipart/form-data",
-        ))
-        .into_response();
-    };
-    let body = match crate::upload::read_body(body, state.settings.max_upload_bytes).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let parts = match crate::upload::parse_multipart(&body, &boundary) {
+    let parts = match multipart_parts(&state, &headers, body, "photos").await {
         Ok(p) => p,
-        Err(m) => return ApiError(PlatformError::invalid("photos", m)).into_response(),
+        Err(r) => return r,
     };
     let photos = uploads(&parts, "photos");
     match workorder::add_photos(&state.platform, &ctx, &id, &photos).await {
@@ -304,22 +291,24 @@ async fn work_order_attachment(
     }
 }
 
-/// A stored image, served inline with its checked type (never sniffed).
+/// A stored file with its checked type (never sniffed).
 pub fn file_response(name: &str, content_type: &str, data: Vec<u8>) -> Response {
     let safe: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .collect();
-    let ct = match content_type {
-        "image/png" | "image/jpeg" | "image/webp" => content_type,
-        _ => "application/octet-stream",
+    // Images are shown inline; anything else (a PDF) is downloaded, never rendered here.
+    let (ct, disposition) = match content_type {
+        "image/png" | "image/jpeg" | "image/webp" => (content_type, "inline"),
+        "application/pdf" => (content_type, "attachment"),
+        _ => ("application/octet-stream", "attachment"),
     };
     (
         [
             (header::CONTENT_TYPE, ct.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{safe}\""),
+                format!("{disposition}; filename=\"{safe}\""),
             ),
             (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
         ],
@@ -550,4 +539,101 @@ async fn save_sla_policy(
     crate::extract::Json(input): crate::extract::Json<Policy>,
 ) -> ApiResult<Json<Policy>> {
     Ok(Json(sla::save(&state.platform, &ctx, &input).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AssetFileList {
+    pub items: Vec<boh_maintenance::files::AssetFile>,
+}
+
+/// The documents and photos of an asset, newest first.
+#[utoipa::path(get, path = "/api/v1/maintenance/assets/{asset_id}/files", tag = "maintenance",
+    params(("asset_id" = String, Path)),
+    responses((status = 200, body = AssetFileList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_asset_files(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AssetFileList>> {
+    Ok(Json(AssetFileList {
+        items: boh_maintenance::files::list(&state.platform, &ctx.actor, &id).await?,
+    }))
+}
+
+/// Add documents and photos to an asset (`multipart/form-data`, fields named `files`): JPEG,
+/// PNG, WebP or PDF by content, at most 10 MB each and 5 per request; a bad file is named
+/// (`files[i]`) and nothing is written. Needs `maintenance.asset.manage` at the asset's site.
+#[utoipa::path(post, path = "/api/v1/maintenance/assets/{asset_id}/files", tag = "maintenance",
+    params(("asset_id" = String, Path)),
+    request_body(content_type = "multipart/form-data", content = String, description = "Fields `files`, one file each"),
+    responses((status = 201, body = AssetFileList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_asset_files(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let parts = match multipart_parts(&state, &headers, body, "files").await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let files = uploads(&parts, "files");
+    match boh_maintenance::files::add(&state.platform, &ctx, &id, &files).await {
+        Ok(items) => (StatusCode::CREATED, Json(AssetFileList { items })).into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// A document or photo of an asset, with its checked type.
+#[utoipa::path(get, path = "/api/v1/maintenance/assets/{asset_id}/files/{file_id}", tag = "maintenance",
+    params(("asset_id" = String, Path), ("file_id" = String, Path)),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream", body = String),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn asset_file(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    match boh_maintenance::files::get(&state.platform, &ctx.actor, &id, &file).await {
+        Ok((name, ct, data)) => file_response(&name, &ct, data),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// Remove a document or photo of an asset.
+#[utoipa::path(delete, path = "/api/v1/maintenance/assets/{asset_id}/files/{file_id}", tag = "maintenance",
+    params(("asset_id" = String, Path), ("file_id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn remove_asset_file(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path((id, file)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    boh_maintenance::files::remove(&state.platform, &ctx, &id, &file).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The parts of a multipart body read within the upload limit; 422 naming `field` otherwise.
+async fn multipart_parts(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    field: &str,
+) -> Result<Vec<crate::upload::Part>, Response> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(boundary) = crate::upload::boundary(ct) else {
+        return Err(ApiError(PlatformError::invalid(
+            field,
+            "send the files as multipart/form-data",
+        ))
+        .into_response());
+    };
+    let body = crate::upload::read_body(body, state.settings.max_upload_bytes).await?;
+    crate::upload::parse_multipart(&body, &boundary)
+        .map_err(|m| ApiError(PlatformError::invalid(field, m)).into_response())
 }
