@@ -12,6 +12,7 @@ both!(meter_schedule_becomes_due_through_readings);
 both!(threshold_rule_opens_a_predictive_work_order);
 both!(bad_row_refuses_the_whole_batch);
 both!(other_store_sees_nothing);
+both!(asset_page_shows_schedules_rules_and_readings);
 
 const ASSETS: &str = "/api/v1/maintenance/assets";
 const SCHEDULES: &str = "/api/v1/maintenance/pm-schedules";
@@ -505,4 +506,124 @@ async fn other_store_sees_nothing(app: TestApp) {
     app.get(&format!("{ASSETS}/{a}/readings"), &m1)
         .await
         .assert_status(404);
+}
+
+/// The asset page lists the schedules, rules and readings and adds a schedule and a rule
+/// through its forms (errors named per field), in English and in Chinese.
+async fn asset_page_shows_schedules_rules_and_readings(app: TestApp) {
+    let admin = app.login_token("admin").await;
+    let a = asset(
+        &app,
+        &admin,
+        "S001",
+        "PM-PAGE-1",
+        &[("running_hours", "h", 10)],
+    )
+    .await;
+    read(
+        &app,
+        &admin,
+        json!([{"asset_id": a, "meter": "running_hours", "value": 4321}]),
+    )
+    .await;
+    let session = app.session("admin").await;
+    let get = |path: String| {
+        let app = &app;
+        let session = session.clone();
+        async move {
+            app.request(hyper::Method::GET, &path)
+                .cookie("boh_session", &session)
+                .send()
+                .await
+        }
+    };
+    let post = |path: String, form: String| {
+        let app = &app;
+        let session = session.clone();
+        async move {
+            app.request(hyper::Method::POST, &path)
+                .cookie("boh_session", &session)
+                .header("origin", &app.base)
+                .form(&form)
+                .send()
+                .await
+        }
+    };
+    let page = format!("/maintenance/assets/{a}");
+    let r = get(page.clone()).await;
+    r.assert_status(200);
+    let html = r.text();
+    let csrf = html
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf token")
+        .to_string();
+    let r = post(
+        "/lang".into(),
+        format!("_csrf={csrf}&locale=en&back={page}"),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    let html = get(page.clone()).await.text();
+    assert!(html.contains("No maintenance schedules."));
+    assert!(html.contains("id=\"pm-form\"") && html.contains("id=\"rule-form\""));
+    assert!(html.contains("id=\"asset-readings\"") && html.contains("4321"));
+
+    let before = app.count("mnt_pm_schedules").await;
+    let r = post(
+        format!("{page}/pm-schedules"),
+        format!("_csrf={csrf}&title=&trigger=calendar&mode=fixed&interval_n=x&interval_unit=week&priority=low"),
+    )
+    .await;
+    r.assert_status(422);
+    let html = r.text();
+    assert!(html.contains("field-error") && html.contains("must be a whole number"));
+    assert_eq!(app.count("mnt_pm_schedules").await, before);
+    let r = post(
+        format!("{page}/pm-schedules"),
+        format!(
+            "_csrf={csrf}&title=Descale&trigger=either&mode=floating&interval_n=3&interval_unit=month\
+             &meter_code=running_hours&meter_every=1000&lead_days=7&lead_units=&start_date=&priority=high\
+             &checklist=Drain%0AFlush&checklist_required=1"
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r = post(
+        format!("{page}/rules"),
+        format!(
+            "_csrf={csrf}&title=Too+fast&meter_code=running_hours&kind=rate&direction=above\
+             &limit_value=30&window_days=7&sample_n=&sigmas="
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let html = get(page.clone()).await.text();
+    assert!(html.contains("id=\"pm-schedules\"") && html.contains("Descale"));
+    assert!(
+        html.contains("Every 3 months / Every 1000 · running_hours"),
+        "trigger words"
+    );
+    assert!(html.contains("id=\"predictive-rules\"") && html.contains("Too fast"));
+    let s = app
+        .get(&format!("{SCHEDULES}?asset_id={a}"), &admin)
+        .await
+        .json();
+    assert_eq!(
+        s["items"][0]["checklist"][1],
+        json!({"label": "Flush", "required": true})
+    );
+    assert_eq!(s["items"][0]["next_due_value"], 5321);
+
+    let r = post(
+        "/lang".into(),
+        format!("_csrf={csrf}&locale=zh-CN&back={page}"),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    let html = get(page).await.text();
+    assert!(
+        html.contains("预防性维护") && html.contains("预测性规则") && html.contains("最近读数")
+    );
 }
