@@ -5,7 +5,9 @@
 //! opens the public fault-report form of a later slice.
 //!
 //! Owned tables: `mnt_assets`, `mnt_meters` (see
-//! `migrations/*/20261207000010_maintenance_assets.sql`).
+//! `migrations/*/20261207000010_maintenance_assets.sql`); `mnt_pm_schedules`,
+//! `mnt_meter_readings`, `mnt_predictive_rules` (`20261208000002_maintenance_pm.sql`: the
+//! preventive maintenance schedules of [`pm`] and the readings and rules of [`predictive`]).
 //!
 //! Published events: `maintenance.asset.created`, `maintenance.asset.changed`,
 //! `maintenance.asset.retired`.
@@ -32,6 +34,8 @@ pub mod asset;
 pub mod demo;
 pub mod files;
 pub mod label;
+pub mod pm;
+pub mod predictive;
 pub mod sla;
 pub mod technician;
 pub mod workorder;

@@ -125,14 +125,13 @@ pub async fn fetch(p: &Platform, id: &str) -> Result<Option<Technician>> {
     r.map(|r| from_row(&r)).transpose()
 }
 
-/// The technicians of the actor's company (for dispatchers and readers of work orders).
+/// The technicians of the actor's company, for dispatchers (a technician's home base and van
+/// are sites of the whole company).
 pub async fn list(p: &Platform, actor: &Actor) -> Result<Vec<Technician>> {
     let Some(company) = actor.company_id.clone() else {
         return Ok(Vec::new());
     };
-    if !actor.has_anywhere(perm::MAINTENANCE_DISPATCH)
-        && !actor.has_anywhere(perm::MAINTENANCE_READ)
-    {
+    if !actor.has_anywhere(perm::MAINTENANCE_DISPATCH) {
         return Err(PlatformError::Forbidden(perm::MAINTENANCE_DISPATCH));
     }
     let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
@@ -778,6 +777,9 @@ pub struct ApplyRow {
 /// still unassigned or in review, the technician active in the company); if any is bad,
 /// nothing is assigned and each bad row is named.
 pub async fn apply(p: &Platform, ctx: &Ctx, rows: &[ApplyRow]) -> Result<Vec<WorkOrder>> {
+    if !ctx.actor.has_anywhere(perm::MAINTENANCE_DISPATCH) {
+        return Err(PlatformError::Forbidden(perm::MAINTENANCE_DISPATCH));
+    }
     let mut errors = Vec::new();
     if rows.is_empty() {
         errors.push(FieldError::new("rows", "choose at least one work order"));

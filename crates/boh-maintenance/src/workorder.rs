@@ -999,17 +999,15 @@ pub async fn create(
     let mut asset_row: Option<Asset> = None;
     let site = match input.asset_id.as_deref().filter(|s| !s.is_empty()) {
         Some(aid) => {
-            // An asset at a site where the actor may report faults counts even without the
-            // asset-read permission.
-            let a = asset::get(p, actor, aid).await;
-            let a = match a {
+            let a = match asset::get(p, actor, aid).await {
                 Ok(a) => a,
+                // An asset at a site where the actor may report faults counts even without
+                // the asset-read permission.
                 Err(PlatformError::NotFound) => {
                     match asset_in_request_scope(p, actor, aid).await? {
                         Some(a) => a,
-                        None => {
-                            return Err(PlatformError::invalid("asset_id", "no such asset"));
-                        }
+                        // Unknown, or at a site the actor may not report at: not found.
+                        None => return Err(PlatformError::NotFound),
                     }
                 }
                 Err(e) => return Err(e),

@@ -100,6 +100,14 @@ pub fn job_registry() -> jobs::Registry {
     r.register(boh_purchasing::send::JOB_KIND, |p, job, progress| {
         Box::pin(boh_purchasing::send::run_job(p, job, progress))
     });
+    r.register(boh_maintenance::pm::JOB_KIND, |p, _job, _progress| {
+        Box::pin(async move {
+            let s = boh_maintenance::pm::run_due(&p)
+                .await
+                .map_err(|e| e.to_string())?;
+            serde_json::to_value(s).map_err(|e| e.to_string())
+        })
+    });
     r.register("sessions.purge", |p, _job, _progress| {
         Box::pin(async move {
             let n = boh_platform::auth::purge_sessions(&p)
@@ -339,6 +347,15 @@ impl Application {
             boh_workflow::sla::JOB_KIND,
             "*/5 * * * *",
             boh_workflow::sla::JOB_KIND,
+            &serde_json::json!({}),
+        )
+        .await?;
+        // Preventive maintenance: generate the due work orders hourly.
+        jobs::ensure_schedule(
+            &platform,
+            boh_maintenance::pm::JOB_KIND,
+            "7 * * * *",
+            boh_maintenance::pm::JOB_KIND,
             &serde_json::json!({}),
         )
         .await?;

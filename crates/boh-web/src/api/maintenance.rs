@@ -1,5 +1,5 @@
 //! Maintenance: the asset registry (assets of stores and warehouses, their meters and QR
-//! labels).
+//! labels), preventive maintenance schedules, meter readings and predictive rules.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -9,7 +9,11 @@ use axum::response::{IntoResponse, Response};
 use boh_maintenance::asset::{
     self, Asset, AssetDetail, AssetFilter, AssetInput, AssetPatch, Meter, MeterInput,
 };
-use serde::Serialize;
+use boh_maintenance::pm::{self, PmFilter, PmInput, PmPatch, PmSchedule, RunReport};
+use boh_maintenance::predictive::{
+    self, IngestReport, Reading, ReadingBatch, Rule, RuleFilter, RuleInput,
+};
+use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{PageInfo, create};
@@ -25,6 +29,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_asset_meter))
         .routes(routes!(remove_asset_meter))
         .routes(routes!(asset_label))
+        .routes(routes!(asset_readings))
+        .routes(routes!(list_pm_schedules, create_pm_schedule))
+        .routes(routes!(run_pm_schedules))
+        .routes(routes!(find_pm_schedule, update_pm_schedule))
+        .routes(routes!(ingest_readings))
+        .routes(routes!(list_rules, create_rule))
+        .routes(routes!(find_rule, delete_rule))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -234,4 +245,239 @@ pub fn svg_response(svg: String) -> Response {
         svg,
     )
         .into_response()
+}
+
+// ---------------------------------------------------------------- PM schedules
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PmScheduleList {
+    pub items: Vec<PmSchedule>,
+    pub page: PageInfo,
+}
+
+/// Preventive maintenance schedules in the caller's scope, newest first; active ones unless
+/// `status` says otherwise.
+#[utoipa::path(get, path = "/api/v1/maintenance/pm-schedules", tag = "maintenance", params(PmFilter),
+    responses((status = 200, body = PmScheduleList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_pm_schedules(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Query(f): Query<PmFilter>,
+) -> ApiResult<Json<PmScheduleList>> {
+    let page = pm::list(&state.platform, &ctx.actor, &f).await?;
+    Ok(Json(PmScheduleList {
+        items: page.items,
+        page: PageInfo::new(page.total, page.limit, page.offset),
+    }))
+}
+
+/// Create a preventive maintenance schedule on an asset: a calendar trigger (every N days,
+/// weeks or months), a meter trigger (every N units of one of the asset's meters) or either
+/// (whichever comes first); `fixed` counts due dates from the start, `floating` from the last
+/// completion; the work order is generated `lead_days` / `lead_units` ahead. Needs
+/// `maintenance.work_order.dispatch` at the asset's site.
+#[utoipa::path(post, path = "/api/v1/maintenance/pm-schedules", tag = "maintenance", request_body = PmInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry")),
+    responses((status = 201, body = PmSchedule), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_pm_schedule(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    create(
+        &state,
+        &ctx,
+        &headers,
+        "create_pm_schedule",
+        body,
+        async |input: PmInput, ctx: boh_platform::Ctx| {
+            pm::create(&state.platform, &ctx, &input).await
+        },
+    )
+    .await
+}
+
+/// One preventive maintenance schedule with its next due date / reading.
+#[utoipa::path(get, path = "/api/v1/maintenance/pm-schedules/{schedule_id}", tag = "maintenance",
+    params(("schedule_id" = String, Path)),
+    responses((status = 200, body = PmSchedule), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn find_pm_schedule(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PmSchedule>> {
+    Ok(Json(pm::get(&state.platform, &ctx.actor, &id).await?))
+}
+
+/// Change a schedule (title, priority, checklist, signature, lead times) or deactivate it
+/// (`"active": false`). Send `version` to guard against lost updates.
+#[utoipa::path(patch, path = "/api/v1/maintenance/pm-schedules/{schedule_id}", tag = "maintenance",
+    params(("schedule_id" = String, Path)), request_body = PmPatch,
+    responses((status = 200, body = PmSchedule), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_pm_schedule(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path(id): Path<String>,
+    crate::extract::Json(patch): crate::extract::Json<PmPatch>,
+) -> ApiResult<Json<PmSchedule>> {
+    Ok(Json(pm::update(&state.platform, &ctx, &id, &patch).await?))
+}
+
+/// Generate the due work orders now, for the schedules the caller may dispatch (the hourly job
+/// does this for all). Running it again generates nothing more.
+#[utoipa::path(post, path = "/api/v1/maintenance/pm-schedules/run", tag = "maintenance",
+    responses((status = 200, body = RunReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn run_pm_schedules(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+) -> ApiResult<Json<RunReport>> {
+    if !ctx
+        .actor
+        .has_anywhere(boh_kernel::perm::MAINTENANCE_DISPATCH)
+    {
+        return Err(ApiError(boh_platform::PlatformError::Forbidden(
+            boh_kernel::perm::MAINTENANCE_DISPATCH,
+        )));
+    }
+    Ok(Json(
+        pm::run(
+            &state.platform,
+            &pm::RunScope {
+                asset_id: None,
+                actor: Some(ctx.actor.clone()),
+            },
+        )
+        .await?,
+    ))
+}
+
+// ---------------------------------------------------------------- readings and rules
+
+/// Ingest a batch of meter readings (exact integers; `read_at` RFC 3339, default now). Every
+/// row is checked first: an unknown asset, a meter the asset lacks, a cumulative meter going
+/// backwards, ... is refused naming the row and field (`readings[3].meter`) and nothing of the
+/// batch is written. Then the predictive rules of the meters read are evaluated (a rule that
+/// fires opens a work order) and the PM schedules of the assets read are run. Needs
+/// `maintenance.asset.manage` at each asset's site.
+#[utoipa::path(post, path = "/api/v1/maintenance/readings", tag = "maintenance", request_body = ReadingBatch,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the batch safe to retry")),
+    responses((status = 201, body = IngestReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn ingest_readings(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    create(
+        &state,
+        &ctx,
+        &headers,
+        "ingest_readings",
+        body,
+        async |input: ReadingBatch, ctx: boh_platform::Ctx| {
+            predictive::ingest(&state.platform, &ctx, &input).await
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ReadingsQuery {
+    /// At most this many (1–500, default 50).
+    pub limit: Option<i64>,
+}
+
+/// The latest meter readings of an asset, newest first.
+#[utoipa::path(get, path = "/api/v1/maintenance/assets/{asset_id}/readings", tag = "maintenance",
+    params(("asset_id" = String, Path), ReadingsQuery),
+    responses((status = 200, body = Vec<Reading>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn asset_readings(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path(id): Path<String>,
+    Query(q): Query<ReadingsQuery>,
+) -> ApiResult<Json<Vec<Reading>>> {
+    Ok(Json(
+        predictive::recent_readings(&state.platform, &ctx.actor, &id, q.limit.unwrap_or(50))
+            .await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RuleList {
+    pub items: Vec<Rule>,
+    pub page: PageInfo,
+}
+
+/// Predictive rules in the caller's scope, newest first.
+#[utoipa::path(get, path = "/api/v1/maintenance/predictive-rules", tag = "maintenance", params(RuleFilter),
+    responses((status = 200, body = RuleList), (status = 401, body = ErrorBody)))]
+async fn list_rules(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Query(f): Query<RuleFilter>,
+) -> ApiResult<Json<RuleList>> {
+    let page = predictive::list_rules(&state.platform, &ctx.actor, &f).await?;
+    Ok(Json(RuleList {
+        items: page.items,
+        page: PageInfo::new(page.total, page.limit, page.offset),
+    }))
+}
+
+/// Add a predictive rule to an asset's meter: `threshold` (above / below `limit_value`),
+/// `rate` (rise per day over `window_days` above `limit_value`) or `drift` (more than `sigmas`
+/// standard deviations from the mean of the previous `sample_n` readings). Needs
+/// `maintenance.work_order.dispatch` at the asset's site.
+#[utoipa::path(post, path = "/api/v1/maintenance/predictive-rules", tag = "maintenance", request_body = RuleInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry")),
+    responses((status = 201, body = Rule), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_rule(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    create(
+        &state,
+        &ctx,
+        &headers,
+        "create_predictive_rule",
+        body,
+        async |input: RuleInput, ctx: boh_platform::Ctx| {
+            predictive::create_rule(&state.platform, &ctx, &input).await
+        },
+    )
+    .await
+}
+
+/// One predictive rule.
+#[utoipa::path(get, path = "/api/v1/maintenance/predictive-rules/{rule_id}", tag = "maintenance",
+    params(("rule_id" = String, Path)),
+    responses((status = 200, body = Rule), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn find_rule(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Rule>> {
+    Ok(Json(
+        predictive::get_rule(&state.platform, &ctx.actor, &id).await?,
+    ))
+}
+
+/// Delete a predictive rule (the work orders it opened stay).
+#[utoipa::path(delete, path = "/api/v1/maintenance/predictive-rules/{rule_id}", tag = "maintenance",
+    params(("rule_id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_rule(
+    State(state): State<AppState>,
+    ApiActor(ctx): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    predictive::delete_rule(&state.platform, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

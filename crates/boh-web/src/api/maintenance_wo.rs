@@ -176,6 +176,10 @@ async fn add_work_order_part(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Out of scope is not found, before the body is read.
+    if let Err(e) = workorder::get(&state.platform, &ctx.actor, &id).await {
+        return ApiError(e).into_response();
+    }
     let route = format!("/api/v1/maintenance/work-orders/{id}/parts");
     create(
         &state,
@@ -252,6 +256,9 @@ async fn add_work_order_photos(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    if let Err(e) = workorder::get(&state.platform, &ctx.actor, &id).await {
+        return ApiError(e).into_response();
+    }
     let parts = match multipart_parts(&state, &headers, body, "photos").await {
         Ok(p) => p,
         Err(r) => return r,
@@ -395,7 +402,7 @@ pub struct TechnicianList {
     pub items: Vec<Technician>,
 }
 
-/// The technicians of the caller's company with their open jobs.
+/// The technicians of the caller's company with their open jobs (dispatchers).
 #[utoipa::path(get, path = "/api/v1/maintenance/technicians", tag = "maintenance",
     responses((status = 200, body = TechnicianList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_technicians(
@@ -575,6 +582,9 @@ async fn add_asset_files(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    if let Err(e) = boh_maintenance::asset::get(&state.platform, &ctx.actor, &id).await {
+        return ApiError(e).into_response();
+    }
     let parts = match multipart_parts(&state, &headers, body, "files").await {
         Ok(p) => p,
         Err(r) => return r,

@@ -1,6 +1,7 @@
 //! Maintenance pages: the asset list (filters, paging, phone-friendly), an asset's page
 //! (details, hierarchy, sub-assets, meters, QR label with a print link), and the new / edit
-//! form. Pages and API call the same `boh_maintenance::asset` functions.
+//! form; on the asset page its PM schedules, predictive rules and recent readings with forms to
+//! add a schedule and a rule. Pages and API call the same `boh_maintenance` functions.
 
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
@@ -12,6 +13,8 @@ use boh_maintenance::asset::{
     self, Asset, AssetDetail, AssetFilter, AssetInput, AssetPatch, CATEGORIES, CRITICALITIES,
     MeterInput,
 };
+use boh_maintenance::pm::{self, ChecklistLine, PmInput, PmPatch, PmSchedule};
+use boh_maintenance::predictive::{self, Reading, Rule, RuleInput};
 use boh_platform::{Ctx, FieldError, PlatformError};
 use serde::Deserialize;
 
@@ -35,6 +38,22 @@ pub fn routes() -> axum::Router<AppState> {
             post(remove_meter),
         )
         .route("/maintenance/assets/{id}/label.svg", get(label))
+        .route("/maintenance/assets/{id}/files", post(add_files))
+        .route("/maintenance/assets/{id}/files/{file_id}", get(file))
+        .route(
+            "/maintenance/assets/{id}/files/{file_id}/remove",
+            post(remove_file),
+        )
+        .route("/maintenance/assets/{id}/pm-schedules", post(add_schedule))
+        .route(
+            "/maintenance/assets/{id}/pm-schedules/{schedule_id}/deactivate",
+            post(deactivate_schedule),
+        )
+        .route("/maintenance/assets/{id}/rules", post(add_rule))
+        .route(
+            "/maintenance/assets/{id}/rules/{rule_id}/delete",
+            post(delete_rule),
+        )
 }
 
 /// Who sees the Assets entry of the navigation.
@@ -501,6 +520,78 @@ pub struct DetailQuery {
     pub saved: Option<String>,
     pub retired: Option<String>,
     pub meter: Option<String>,
+    pub pm: Option<String>,
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct PmForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub trigger: String,
+    #[serde(default)]
+    pub mode: String,
+    #[serde(default)]
+    pub interval_n: String,
+    #[serde(default)]
+    pub interval_unit: String,
+    #[serde(default)]
+    pub meter_code: String,
+    #[serde(default)]
+    pub meter_every: String,
+    #[serde(default)]
+    pub lead_days: String,
+    #[serde(default)]
+    pub lead_units: String,
+    #[serde(default)]
+    pub start_date: String,
+    #[serde(default)]
+    pub checklist: String,
+    #[serde(default)]
+    pub checklist_required: Option<String>,
+    #[serde(default)]
+    pub signature_required: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct RuleForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub meter_code: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub direction: String,
+    #[serde(default)]
+    pub limit_value: String,
+    #[serde(default)]
+    pub window_days: String,
+    #[serde(default)]
+    pub sample_n: String,
+    #[serde(default)]
+    pub sigmas: String,
+}
+
+/// An optional whole number of a form field; a bad one is named.
+fn form_int(errors: &mut Vec<FieldError>, field: &str, v: &str) -> Option<i64> {
+    match v.trim() {
+        "" => None,
+        t => match t.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.push(FieldError::new(field, "must be a whole number"));
+                None
+            }
+        },
+    }
+}
+
+fn non_empty(v: &str) -> Option<String> {
+    Some(v.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 #[derive(askama::Template)]
@@ -517,9 +608,24 @@ struct DetailPage {
     meter_errors: FormErrors,
     /// Refusal of a retirement, shown on the page.
     retire_error: Option<String>,
+    schedules: Vec<PmSchedule>,
+    rules: Vec<Rule>,
+    readings: Vec<Reading>,
+    can_dispatch: bool,
+    pm_form: PmForm,
+    pm_errors: FormErrors,
+    rule_form: RuleForm,
+    rule_errors: FormErrors,
+    files: Vec<boh_maintenance::files::AssetFile>,
+    /// Open work orders on the asset.
+    work_orders: Vec<boh_maintenance::workorder::WoRef>,
+    can_report: bool,
 }
 
 impl DetailPage {
+    fn status_key(&self, s: &str) -> String {
+        format!("wo.status.{s}")
+    }
     fn cat(&self, c: &str) -> String {
         self.ui.t(&format!("asset.cat.{c}"))
     }
@@ -532,6 +638,63 @@ impl DetailPage {
     }
     fn warranty_label(&self) -> String {
         self.ui.t(&format!("asset.warranty.{}", self.d.warranty))
+    }
+    /// What triggers a schedule, in words.
+    fn pm_trigger(&self, s: &PmSchedule) -> String {
+        let mut parts = Vec::new();
+        if let (Some(n), Some(u)) = (s.interval_n, s.interval_unit.as_deref()) {
+            parts.push(format!(
+                "{} {n} {}",
+                self.ui.t("pm.every"),
+                self.ui.t(&format!("pm.unit.{u}"))
+            ));
+        }
+        if let (Some(e), Some(m)) = (s.meter_every, s.meter_code.as_deref()) {
+            parts.push(format!("{} {e} · {m}", self.ui.t("pm.every")));
+        }
+        format!(
+            "{} · {}",
+            parts.join(" / "),
+            self.ui.t(&format!("pm.mode.{}", s.mode))
+        )
+    }
+    fn pm_due(&self, s: &PmSchedule) -> String {
+        let mut parts = Vec::new();
+        if let Some(d) = &s.next_due_date {
+            parts.push(d.clone());
+        }
+        if let Some(v) = s.next_due_value {
+            parts.push(v.to_string());
+        }
+        if parts.is_empty() {
+            "—".into()
+        } else {
+            parts.join(" / ")
+        }
+    }
+    /// A rule's condition, in words.
+    fn rule_condition(&self, r: &Rule) -> String {
+        let kind = self.ui.t(&format!("rule.kind.{}", r.kind));
+        match r.kind.as_str() {
+            "threshold" => format!(
+                "{kind}: {} {}",
+                self.ui.t(&format!(
+                    "rule.direction.{}",
+                    r.direction.as_deref().unwrap_or("above")
+                )),
+                r.limit_value.unwrap_or(0)
+            ),
+            "rate" => format!(
+                "{kind}: > {} / d · {} d",
+                r.limit_value.unwrap_or(0),
+                r.window_days.unwrap_or(0)
+            ),
+            _ => format!(
+                "{kind}: > {}σ · n = {}",
+                r.sigmas.unwrap_or(0),
+                r.sample_n.unwrap_or(0)
+            ),
+        }
     }
 }
 
@@ -575,7 +738,65 @@ async fn detail_page(
         .flatten()
         .map(|n| n.path)
         .unwrap_or_default();
+    let schedules = pm::list(
+        p,
+        &ctx.actor,
+        &pm::PmFilter {
+            asset_id: Some(d.asset.id.clone()),
+            status: Some("all".into()),
+            limit: Some(100),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|pg| pg.items)
+    .unwrap_or_default();
+    let rules = predictive::list_rules(
+        p,
+        &ctx.actor,
+        &predictive::RuleFilter {
+            asset_id: Some(d.asset.id.clone()),
+            limit: Some(100),
+            offset: None,
+        },
+    )
+    .await
+    .map(|pg| pg.items)
+    .unwrap_or_default();
+    let readings = predictive::recent_readings(p, &ctx.actor, &d.asset.id, 10)
+        .await
+        .unwrap_or_default();
+    let files = boh_maintenance::files::list(p, &ctx.actor, &d.asset.id)
+        .await
+        .unwrap_or_default();
+    let work_orders = boh_maintenance::workorder::open_on(p.db.pool(), &d.asset.id, None)
+        .await
+        .unwrap_or_default();
+    let can_report = ctx.actor.allows(perm::MAINTENANCE_REQUEST, &path)
+        || ctx.actor.allows(perm::MAINTENANCE_DISPATCH, &path);
     Ok(DetailPage {
+        files,
+        work_orders,
+        can_report,
+        can_dispatch: ctx.actor.allows(perm::MAINTENANCE_DISPATCH, &path),
+        schedules,
+        rules,
+        readings,
+        pm_form: PmForm {
+            trigger: "calendar".into(),
+            interval_n: "1".into(),
+            interval_unit: "month".into(),
+            priority: "medium".into(),
+            mode: "fixed".into(),
+            ..PmForm::default()
+        },
+        pm_errors: FormErrors::default(),
+        rule_form: RuleForm {
+            kind: "threshold".into(),
+            direction: "above".into(),
+            ..RuleForm::default()
+        },
+        rule_errors: FormErrors::default(),
         can_edit: ctx.actor.allows(perm::MAINTENANCE_ASSET, &path),
         category: ui.t(&format!("asset.cat.{}", d.asset.category)),
         criticality: ui.t(&format!("asset.crit.{}", d.asset.criticality)),
@@ -613,6 +834,8 @@ pub async fn detail(
                 (q.saved.is_some(), "asset.saved"),
                 (q.retired.is_some(), "asset.retired_flash"),
                 (q.meter.is_some(), "asset.meter_saved"),
+                (q.pm.is_some(), "pm.saved"),
+                (q.rule.is_some(), "rule.saved"),
             ]
             .into_iter()
             .find(|(on, _)| *on)
@@ -721,6 +944,207 @@ pub async fn label(
 ) -> Response {
     match crate::api::maintenance::label(&state, &ctx.actor, &id, &headers).await {
         Ok(svg) => crate::api::maintenance::svg_response(svg),
+        Err(e) => error_page(e),
+    }
+}
+
+// ---------------------------------------------------------------- PM schedules and rules
+
+/// Render the asset page again with a refused form, or answer the error page.
+async fn refused_form(
+    state: &AppState,
+    parts: &Parts,
+    ctx: &Ctx,
+    id: &str,
+    e: PlatformError,
+    set: impl FnOnce(&mut DetailPage, FormErrors),
+) -> Response {
+    match FormErrors::from_platform(e, &ctx.actor.locale) {
+        Ok(errors) => match detail_page(
+            state,
+            parts,
+            ctx,
+            id,
+            MeterForm::default(),
+            FormErrors::default(),
+            None,
+        )
+        .await
+        {
+            Ok(mut page) => {
+                set(&mut page, errors);
+                (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response()
+            }
+            Err(r) => r,
+        },
+        Err(r) => r,
+    }
+}
+
+pub async fn add_schedule(
+    State(state): State<AppState>,
+    parts: Parts,
+    PageActor(ctx): PageActor,
+    Path(id): Path<String>,
+    Form(form): Form<PmForm>,
+) -> Response {
+    let mut errors = Vec::new();
+    let interval_n = form_int(&mut errors, "interval_n", &form.interval_n);
+    let meter_every = form_int(&mut errors, "meter_every", &form.meter_every);
+    let lead_days = form_int(&mut errors, "lead_days", &form.lead_days);
+    let lead_units = form_int(&mut errors, "lead_units", &form.lead_units);
+    let calendar = form.trigger != "meter";
+    let metered = form.trigger != "calendar";
+    let required = form.checklist_required.is_some();
+    let input = PmInput {
+        asset_id: id.clone(),
+        title: form.title.clone(),
+        priority: non_empty(&form.priority),
+        checklist: form
+            .checklist
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| ChecklistLine {
+                label: l.to_string(),
+                required,
+            })
+            .collect(),
+        signature_required: form.signature_required.is_some(),
+        trigger: form.trigger.clone(),
+        mode: non_empty(&form.mode),
+        interval_n: interval_n.filter(|_| calendar),
+        interval_unit: non_empty(&form.interval_unit).filter(|_| calendar),
+        meter_code: non_empty(&form.meter_code).filter(|_| metered),
+        meter_every: meter_every.filter(|_| metered),
+        lead_days,
+        lead_units: lead_units.filter(|_| metered),
+        start_date: non_empty(&form.start_date),
+        start_value: None,
+    };
+    let result = if errors.is_empty() {
+        pm::create(&state.platform, &ctx, &input).await
+    } else {
+        Err(PlatformError::Validation(errors))
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/maintenance/assets/{id}?pm=1")).into_response(),
+        Err(e) => {
+            refused_form(&state, &parts, &ctx, &id, e, |page, errors| {
+                page.pm_form = form;
+                page.pm_errors = errors;
+            })
+            .await
+        }
+    }
+}
+
+pub async fn deactivate_schedule(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    Path((id, schedule_id)): Path<(String, String)>,
+) -> Response {
+    let patch = PmPatch {
+        active: Some(false),
+        ..PmPatch::default()
+    };
+    match pm::update(&state.platform, &ctx, &schedule_id, &patch).await {
+        Ok(_) => Redirect::to(&format!("/maintenance/assets/{id}?pm=1")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+pub async fn add_rule(
+    State(state): State<AppState>,
+    parts: Parts,
+    PageActor(ctx): PageActor,
+    Path(id): Path<String>,
+    Form(form): Form<RuleForm>,
+) -> Response {
+    let mut errors = Vec::new();
+    let limit_value = form_int(&mut errors, "limit_value", &form.limit_value);
+    let window_days = form_int(&mut errors, "window_days", &form.window_days);
+    let sample_n = form_int(&mut errors, "sample_n", &form.sample_n);
+    let sigmas = form_int(&mut errors, "sigmas", &form.sigmas);
+    let kind = form.kind.as_str();
+    let input = RuleInput {
+        asset_id: id.clone(),
+        meter_code: form.meter_code.clone(),
+        kind: form.kind.clone(),
+        direction: non_empty(&form.direction).filter(|_| kind == "threshold"),
+        limit_value: limit_value.filter(|_| kind != "drift"),
+        window_days: window_days.filter(|_| kind == "rate"),
+        sample_n: sample_n.filter(|_| kind == "drift"),
+        sigmas: sigmas.filter(|_| kind == "drift"),
+        title: non_empty(&form.title),
+        priority: None,
+        fault_code: None,
+    };
+    let result = if errors.is_empty() {
+        predictive::create_rule(&state.platform, &ctx, &input).await
+    } else {
+        Err(PlatformError::Validation(errors))
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/maintenance/assets/{id}?rule=1")).into_response(),
+        Err(e) => {
+            refused_form(&state, &parts, &ctx, &id, e, |page, errors| {
+                page.rule_form = form;
+                page.rule_errors = errors;
+            })
+            .await
+        }
+    }
+}
+
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    Path((id, rule_id)): Path<(String, String)>,
+) -> Response {
+    match predictive::delete_rule(&state.platform, &ctx, &rule_id).await {
+        Ok(()) => Redirect::to(&format!("/maintenance/assets/{id}?rule=1")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// Documents and photos added on the asset's page.
+pub async fn add_files(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let fields = match super::multipart_form(&state, &headers, body).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let files = crate::api::maintenance_wo::uploads(&fields, "files");
+    match boh_maintenance::files::add(&state.platform, &ctx, &id, &files).await {
+        Ok(_) => Redirect::to(&format!("/maintenance/assets/{id}?saved=1#files")).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    Path((id, file_id)): Path<(String, String)>,
+) -> Response {
+    match boh_maintenance::files::get(&state.platform, &ctx.actor, &id, &file_id).await {
+        Ok((name, ct, data)) => crate::api::maintenance_wo::file_response(&name, &ct, data),
+        Err(e) => error_page(e),
+    }
+}
+
+pub async fn remove_file(
+    State(state): State<AppState>,
+    PageActor(ctx): PageActor,
+    Path((id, file_id)): Path<(String, String)>,
+) -> Response {
+    match boh_maintenance::files::remove(&state.platform, &ctx, &id, &file_id).await {
+        Ok(()) => Redirect::to(&format!("/maintenance/assets/{id}?saved=1#files")).into_response(),
         Err(e) => error_page(e),
     }
 }
