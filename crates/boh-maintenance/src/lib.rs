@@ -30,6 +30,8 @@
 
 pub mod asset;
 pub mod demo;
+pub mod knowledge;
+pub mod kpi;
 pub mod label;
 pub mod sla;
 pub mod technician;
