@@ -1393,6 +1393,15 @@ pub async fn seed_history(p: &Platform, sites: &[OrgNode]) -> Result<History> {
             }
             q.execute(&mut *tx).await?;
         }
+        let company_path = format!("/{company}/");
+        let summary = Change {
+            action: "maintenance.demo.history",
+            entity_type: "mnt_work_order",
+            entity_id: "demo-history",
+            org_path: Some(&company_path),
+            before: None,
+            after: Some(json!({"work_orders": n_wos, "events": n_events, "demo": true})),
+        };
         let changes: Vec<Change<'_>> = techs
             .iter()
             .map(|(id, s, home, _)| Change {
@@ -1403,6 +1412,7 @@ pub async fn seed_history(p: &Platform, sites: &[OrgNode]) -> Result<History> {
                 before: None,
                 after: Some(json!({"code": s.0, "kind": s.2, "demo": true})),
             })
+            .chain(std::iter::once(summary))
             .collect();
         audit::append_many(tx, &ctx, &changes).await?;
         Ok(())
