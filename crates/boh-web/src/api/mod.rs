@@ -28,6 +28,7 @@ pub mod invoices;
 pub mod items;
 pub mod jobs;
 pub mod maintenance;
+pub mod maintenance_kpi;
 pub mod ordering;
 pub mod org;
 pub mod purchasing;
@@ -88,6 +89,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(ordering::router())
         .merge(invoices::router())
         .merge(maintenance::router())
+        .merge(maintenance_kpi::router())
 }
 
 /// Final touches on the generated document.

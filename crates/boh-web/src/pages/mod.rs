@@ -24,6 +24,7 @@ pub mod inventory;
 pub mod inventory_settings;
 pub mod invoices;
 pub mod maintenance;
+pub mod maintenance_kpi;
 pub mod ordering;
 pub mod orders;
 pub mod purchasing;
@@ -223,6 +224,7 @@ pub fn router() -> Router<AppState> {
         .merge(sales_ops::routes())
         .merge(invoices::routes())
         .merge(maintenance::routes())
+        .merge(maintenance_kpi::routes())
         .layer(axum::middleware::from_fn(localize_errors))
 }
 
@@ -433,6 +435,18 @@ pub async fn ui(
             href: "/maintenance/assets",
             label: t("nav.assets"),
             active: active == "assets",
+        });
+    }
+    if maintenance_kpi::may_see(actor) {
+        nav.push(NavItem {
+            href: "/maintenance/kpis",
+            label: t("nav.maintenance_kpis"),
+            active: active == "maintenance_kpis",
+        });
+        nav.push(NavItem {
+            href: "/maintenance/knowledge",
+            label: t("nav.maintenance_knowledge"),
+            active: active == "maintenance_knowledge",
         });
     }
     if actor.has_anywhere(perm::SALES_READ) {
