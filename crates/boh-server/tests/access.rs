@@ -80,6 +80,8 @@ struct Foreign {
     /// A maintenance asset at S002 and one of its meters.
     s002_asset: String,
     s002_meter: String,
+    /// A maintenance work order at S002.
+    s002_work_order: String,
 }
 
 impl Foreign {
@@ -115,6 +117,7 @@ impl Foreign {
             "tolerance_id" => &self.other_tolerance,
             "asset_id" => &self.s002_asset,
             "meter_id" => &self.s002_meter,
+            "work_order_id" => &self.s002_work_order,
             _ => return None,
         })
     }
@@ -778,8 +781,28 @@ async fn setup(app: &TestApp) -> Foreign {
         .await;
     r.assert_status(201);
     let s002_meter = r.json()["id"].as_str().unwrap().to_string();
+    let s002_work_order = uuid::Uuid::now_v7().to_string();
+    let s002_path = app
+        .scalar_text(&format!("SELECT path FROM org_nodes WHERE id = '{s002}'"))
+        .await;
+    let company = app
+        .scalar_text(&format!(
+            "SELECT company_id FROM org_nodes WHERE id = '{s002}'"
+        ))
+        .await;
+    app.exec(&format!(
+        "INSERT INTO mnt_work_orders (id, company_id, location_id, location_path, asset_id, number, title, \
+         fault_code, category, priority, status, source, tracking_token, response_min, resolution_min, sla_days, \
+         sla_open_min, sla_close_min, response_due_at, resolution_due_at, paused_min, escalation_level, \
+         signature_required, labour_min, parts_cost, labour_cost, created_by, created_at, updated_at, version) \
+         VALUES ('{s002_work_order}', '{company}', '{s002}', '{s002_path}', '{s002_asset}', 'WO-900001', 'Fryer', \
+         'not_heating', 'fryer', 'medium', 'open', 'web', 'access-{s002_work_order}', 240, 1440, '1111111', 0, \
+         1440, 1, 2, 0, 0, 0, 0, 0, 0, 'system', 1, 1, 1)"
+    ))
+    .await;
 
     Foreign {
+        s002_work_order,
         s002_asset,
         s002_meter,
         s002_requisition,

@@ -38,6 +38,8 @@ mod limits;
 mod mail;
 #[path = "api/maintenance.rs"]
 mod maintenance;
+#[path = "api/maintenance_kpi.rs"]
+mod maintenance_kpi;
 #[path = "api/migrations.rs"]
 mod migrations;
 #[path = "api/receipts.rs"]
