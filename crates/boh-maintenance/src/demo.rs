@@ -358,6 +358,9 @@ impl Rng {
     fn chance(&mut self, per_mille: u64) -> bool {
         self.next() % 1000 < per_mille
     }
+    fn pick_str(&mut self, v: &[&'static str]) -> &'static str {
+        v[(self.next() % v.len() as u64) as usize]
+    }
     fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[(self.next() % v.len() as u64) as usize]
     }
@@ -992,7 +995,7 @@ pub async fn seed_history(p: &Platform, sites: &[OrgNode]) -> Result<History> {
                     source: if pm {
                         "pm"
                     } else {
-                        *rng.pick(&["web", "web", "qr", "qr", "api"])
+                        rng.pick_str(&["web", "web", "qr", "qr", "api"])
                     },
                     priority,
                     status: if finished > t_now {
@@ -1073,7 +1076,7 @@ pub async fn seed_history(p: &Platform, sites: &[OrgNode]) -> Result<History> {
                 id: String::new(),
                 asset: ai,
                 fault: rng.pick(faults(a.category)),
-                source: *rng.pick(&["web", "qr"]),
+                source: rng.pick_str(&["web", "qr"]),
                 priority: if a.criticality == "critical" {
                     "high"
                 } else {

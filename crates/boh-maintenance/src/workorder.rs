@@ -997,13 +997,9 @@ pub async fn create(
     let mut asset_row: Option<Asset> = None;
     let site = match input.asset_id.as_deref().filter(|s| !s.is_empty()) {
         Some(aid) => {
-            let a = asset::get(p, actor, aid).await.or_else(|e| match e {
-                // An asset at a site where the actor may report faults counts even without
-                // the asset-read permission.
-                PlatformError::NotFound => Err(PlatformError::NotFound),
-                other => Err(other),
-            });
-            let a = match a {
+            // An asset at a site where the actor may report faults counts even without the
+            // asset-read permission.
+            let a = match asset::get(p, actor, aid).await {
                 Ok(a) => a,
                 Err(PlatformError::NotFound) => {
                     match asset_in_request_scope(p, actor, aid).await? {
