@@ -33,6 +33,8 @@
 pub mod asset;
 pub mod demo;
 pub mod files;
+pub mod knowledge;
+pub mod kpi;
 pub mod label;
 pub mod pm;
 pub mod predictive;

@@ -158,6 +158,15 @@ pub async fn seed_modules(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "demo assets seeded"
     );
+    let started = std::time::Instant::now();
+    let history = boh_maintenance::demo::seed_history(platform, &sites).await?;
+    tracing::info!(
+        technicians = history.technicians,
+        work_orders = history.work_orders,
+        events = history.events,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo maintenance history seeded"
+    );
     Ok(())
 }
 

@@ -38,6 +38,8 @@ mod limits;
 mod mail;
 #[path = "api/maintenance.rs"]
 mod maintenance;
+#[path = "api/maintenance_kpi.rs"]
+mod maintenance_kpi;
 #[path = "api/maintenance_pm.rs"]
 mod maintenance_pm;
 #[path = "api/maintenance_wo.rs"]

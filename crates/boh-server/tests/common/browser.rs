@@ -209,14 +209,22 @@ pub struct Shots {
 impl Shots {
     pub async fn take(&self, c: &Client, name: &str, width: u32) -> Result<()> {
         set_viewport(c, width, 900).await?;
-        let over = c
-            .execute(
-                "return document.documentElement.scrollWidth - window.innerWidth;",
-                vec![],
-            )
-            .await?
-            .as_i64()
-            .unwrap_or(0);
+        // The layout follows a resize on the next frames: measure until it has settled.
+        let mut over = 0;
+        for _ in 0..20 {
+            over = c
+                .execute(
+                    "return document.documentElement.scrollWidth - window.innerWidth;",
+                    vec![],
+                )
+                .await?
+                .as_i64()
+                .unwrap_or(0);
+            if over <= 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         ensure!(
             over <= 0,
             "{name}: the page is {over} px wider than a {width} px viewport"

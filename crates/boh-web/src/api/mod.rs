@@ -28,6 +28,7 @@ pub mod invoices;
 pub mod items;
 pub mod jobs;
 pub mod maintenance;
+pub mod maintenance_kpi;
 pub mod maintenance_wo;
 pub mod ordering;
 pub mod org;
@@ -90,6 +91,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(invoices::router())
         .merge(maintenance::router())
         .merge(maintenance_wo::router())
+        .merge(maintenance_kpi::router())
 }
 
 /// Final touches on the generated document.

@@ -470,6 +470,8 @@ struct DetailPage {
     can_work: bool,
     can_rate: bool,
     error: Option<String>,
+    /// The most similar past fixes (same model first, then the same category).
+    similar: Vec<boh_maintenance::knowledge::Fix>,
 }
 
 impl DetailPage {
@@ -547,7 +549,15 @@ async fn detail_page(
     let can_rate = d.work_order.status == "done"
         && (d.work_order.requester_id.as_deref() == Some(ctx.actor.user_id.as_str())
             || ctx.actor.allows(perm::MAINTENANCE_REQUEST, &l.path));
+    let similar = if workorder::OPEN_STATUSES.contains(&d.work_order.status.as_str()) {
+        boh_maintenance::knowledge::similar(p, &ctx.actor, id, Some(5))
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Ok(DetailPage {
+        similar,
         v: view(&ui, d.work_order.clone()),
         ui,
         d,

@@ -24,6 +24,7 @@ pub mod inventory;
 pub mod inventory_settings;
 pub mod invoices;
 pub mod maintenance;
+pub mod maintenance_kpi;
 pub mod maintenance_public;
 pub mod maintenance_setup;
 pub mod maintenance_wo;
@@ -229,6 +230,7 @@ pub fn router() -> Router<AppState> {
         .merge(maintenance_wo::routes())
         .merge(maintenance_public::routes())
         .merge(maintenance_setup::routes())
+        .merge(maintenance_kpi::routes())
         .layer(axum::middleware::from_fn(localize_errors))
 }
 
@@ -460,6 +462,18 @@ pub async fn ui(
             href: "/maintenance/jobs",
             label: t("nav.my_jobs"),
             active: active == "jobs",
+        });
+    }
+    if maintenance_kpi::may_see(actor) {
+        nav.push(NavItem {
+            href: "/maintenance/kpis",
+            label: t("nav.maintenance_kpis"),
+            active: active == "maintenance_kpis",
+        });
+        nav.push(NavItem {
+            href: "/maintenance/knowledge",
+            label: t("nav.maintenance_knowledge"),
+            active: active == "maintenance_knowledge",
         });
     }
     if actor.has_anywhere(perm::SALES_READ) {
