@@ -1426,3 +1426,193 @@ pub async fn seed_history(p: &Platform, sites: &[OrgNode]) -> Result<History> {
         events: n_events,
     })
 }
+
+/// What [`seed_pm`] wrote.
+#[derive(Debug, Clone, Default)]
+pub struct PmDemo {
+    pub parts: usize,
+    pub schedules: usize,
+    pub rules: usize,
+    pub readings: usize,
+    pub generated: usize,
+}
+
+/// Spare parts (items of kind `part`, stocked at every store), PM schedules on the fryers,
+/// fridges, freezers, coffee machines and air conditioning of every store, half a year of
+/// weekly meter readings ending at each meter's current value, a rate rule on every coffee
+/// machine, and a first PM run (work orders of the schedules due now).
+pub async fn seed_pm(p: &Platform, sites: &[OrgNode]) -> Result<PmDemo> {
+    let mut out = PmDemo::default();
+    let stores: Vec<&OrgNode> = sites.iter().filter(|s| s.kind == "store").collect();
+    let Some(first) = stores.first() else {
+        return Ok(out);
+    };
+    let company = first.company_id.clone();
+    let ctx = Ctx::system();
+    // Spare parts with stock at every store.
+    const PARTS: &[(&str, &str, &str, &str, i64)] = &[
+        (
+            "SP-HEAT-EL",
+            "加热管",
+            "Fryer heating element",
+            "pcs",
+            18000,
+        ),
+        ("SP-THERMO", "温控器", "Thermostat", "pcs", 9500),
+        ("SP-GASKET", "冰箱门封条", "Door gasket", "pcs", 6500),
+        (
+            "SP-FILTER",
+            "咖啡机滤芯",
+            "Water filter cartridge",
+            "pcs",
+            4200,
+        ),
+        (
+            "SP-RELAY",
+            "压缩机启动继电器",
+            "Compressor start relay",
+            "pcs",
+            7800,
+        ),
+        ("SP-BELT", "风机皮带", "Fan belt", "pcs", 3600),
+    ];
+    for (code, zh, en, unit, _) in PARTS {
+        let input: boh_inventory::catalog::ItemInput = serde_json::from_value(json!({
+            "company_id": company, "code": code, "name_zh": zh, "name_en": en,
+            "base_unit": unit, "kind": "part"
+        }))
+        .map_err(|e| boh_platform::PlatformError::Internal(anyhow::anyhow!("demo part: {e}")))?;
+        boh_inventory::catalog::create_item(p, &ctx, input).await?;
+        out.parts += 1;
+    }
+    for s in &stores {
+        let lines: Vec<serde_json::Value> = PARTS
+            .iter()
+            .map(|(code, _, _, _, cost)| {
+                json!({"item_code": code, "qty": "4", "unit_cost": format!("{}.{:02}", cost / 100, cost % 100)})
+            })
+            .collect();
+        let doc: boh_inventory::ledger::DocInput = serde_json::from_value(json!({
+            "location_id": s.id, "kind": "opening", "reference": "Spare parts", "lines": lines
+        }))
+        .map_err(|e| {
+            boh_platform::PlatformError::Internal(anyhow::anyhow!("demo parts stock: {e}"))
+        })?;
+        boh_inventory::ledger::post_manual(p, &ctx, doc).await?;
+    }
+
+    // Meter readings: weekly for 26 weeks, rising to the meter's current value.
+    let meters = sqlx::query(
+        "SELECT m.id, m.asset_id, m.code, m.last_value FROM mnt_meters m JOIN mnt_assets a ON a.id = m.asset_id \
+         JOIN org_nodes n ON n.id = a.location_id WHERE a.company_id = $1 AND n.kind = 'store' ORDER BY m.id",
+    )
+    .bind(&company)
+    .fetch_all(p.db.pool())
+    .await?;
+    let week = 7 * 86_400_000_000i64;
+    let t = boh_kernel::now().micros();
+    let mut readings: Vec<(String, String, String, i64, i64)> = Vec::new();
+    for r in &meters {
+        let (id, asset, code): (String, String, String) =
+            (r.try_get("id")?, r.try_get("asset_id")?, r.try_get("code")?);
+        let last: Option<i64> = r.try_get("last_value")?;
+        let last = last.unwrap_or(0);
+        let per_week = if code == "running_hours" { 84 } else { 350 };
+        for k in 0..26i64 {
+            let v = (last - (25 - k) * per_week).max(0);
+            readings.push((
+                id.clone(),
+                asset.clone(),
+                code.clone(),
+                v,
+                t - (25 - k) * week,
+            ));
+        }
+    }
+    tx!(p.db, tx, {
+        for chunk in readings.chunks(250) {
+            let sql = format!(
+                "INSERT INTO mnt_meter_readings (id, asset_id, meter_id, meter_code, value, read_at, created_by, created_at) VALUES {}",
+                values_list(tx, chunk.len(), 8)
+            );
+            let mut q = sqlx::query(boh_db::AssertSqlSafe(sql));
+            for (meter, asset, code, v, at) in chunk {
+                q = q
+                    .bind(boh_kernel::new_id())
+                    .bind(asset.clone())
+                    .bind(meter.clone())
+                    .bind(code.clone())
+                    .bind(*v)
+                    .bind(*at)
+                    .bind(Option::<String>::None)
+                    .bind(*at);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        Ok(())
+    })?;
+    out.readings = readings.len();
+
+    // Schedules by category.
+    let assets = sqlx::query(
+        "SELECT a.id, a.category FROM mnt_assets a JOIN org_nodes n ON n.id = a.location_id \
+         WHERE a.company_id = $1 AND n.kind = 'store' AND a.status = 'active' \
+         AND a.category IN ('fryer', 'fridge', 'freezer', 'coffee_machine', 'air_conditioning') ORDER BY a.code",
+    )
+    .bind(&company)
+    .fetch_all(p.db.pool())
+    .await?;
+    let today = boh_inventory::today_in(&first.timezone);
+    for (i, r) in assets.iter().enumerate() {
+        let (id, category): (String, String) = (r.try_get("id")?, r.try_get("category")?);
+        // Staggered starts so that a few schedules are due in the coming days.
+        let start = today
+            .checked_sub(jiff::Span::new().days(20 + (i as i64 % 40)))
+            .unwrap_or(today)
+            .to_string();
+        let spec = match category.as_str() {
+            "fryer" => {
+                json!({"title": "Boil-out, filter and thermostat check", "trigger": "calendar",
+                "interval_n": 1, "interval_unit": "month", "lead_days": 3, "start_date": start,
+                "checklist": [{"label": "Boil out the vat", "required": true},
+                              {"label": "Check the thermostat against a probe", "required": true},
+                              {"label": "Inspect the heating element", "required": false}]})
+            }
+            "fridge" | "freezer" => {
+                json!({"title": "Condenser coils and door seals", "trigger": "calendar",
+                "interval_n": 3, "interval_unit": "month", "lead_days": 7, "start_date": start,
+                "checklist": [{"label": "Clean the condenser coils", "required": true},
+                              {"label": "Check the door gaskets", "required": true}]})
+            }
+            "coffee_machine" => {
+                json!({"title": "Descale and change the water filter", "trigger": "either",
+                "interval_n": 2, "interval_unit": "month", "meter_code": "cycles", "meter_every": 5000,
+                "lead_units": 300, "start_date": start, "signature_required": true,
+                "checklist": [{"label": "Descale the boiler", "required": true},
+                              {"label": "Replace the water filter", "required": true}]})
+            }
+            _ => json!({"title": "Filters and refrigerant check", "trigger": "calendar",
+                "interval_n": 3, "interval_unit": "month", "lead_days": 7, "start_date": start,
+                "checklist": [{"label": "Clean or replace the filters", "required": true},
+                              {"label": "Check refrigerant pressure", "required": true}]}),
+        };
+        let mut spec = spec;
+        spec["asset_id"] = json!(id);
+        let input: crate::pm::PmInput = serde_json::from_value(spec).map_err(|e| {
+            boh_platform::PlatformError::Internal(anyhow::anyhow!("demo schedule: {e}"))
+        })?;
+        crate::pm::create(p, &ctx, &input).await?;
+        out.schedules += 1;
+        if category == "coffee_machine" {
+            let rule: crate::predictive::RuleInput = serde_json::from_value(json!({
+                "asset_id": id, "meter_code": "cycles", "kind": "rate", "direction": "above",
+                "limit_value": 400, "window_days": 14, "title": "Unusually heavy use", "fault_code": "other"
+            }))
+            .map_err(|e| boh_platform::PlatformError::Internal(anyhow::anyhow!("demo rule: {e}")))?;
+            crate::predictive::create_rule(p, &ctx, &rule).await?;
+            out.rules += 1;
+        }
+    }
+    out.generated = crate::pm::run_due(p).await?.generated.len();
+    Ok(out)
+}

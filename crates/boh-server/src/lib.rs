@@ -167,6 +167,17 @@ pub async fn seed_modules(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "demo maintenance history seeded"
     );
+    let started = std::time::Instant::now();
+    let pm = boh_maintenance::demo::seed_pm(platform, &sites).await?;
+    tracing::info!(
+        parts = pm.parts,
+        schedules = pm.schedules,
+        rules = pm.rules,
+        readings = pm.readings,
+        generated = pm.generated,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo maintenance schedules and readings seeded"
+    );
     Ok(())
 }
 

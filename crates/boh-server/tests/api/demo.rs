@@ -172,6 +172,29 @@ async fn small_demo_has_pos_history_with_held_codes(app: TestApp) {
         .await
         .expect("seeding the small demo");
     assert_ledger_consistent(&app).await;
+    // Maintenance: spare parts in stock at the stores, PM schedules, half a year of readings
+    // and rules; the first PM run opened the schedules due now.
+    let parts_in_stock = app
+        .scalar_i64(
+            "SELECT COUNT(*) FROM inv_valuation v JOIN inv_items i ON i.id = v.item_id \
+             WHERE i.kind = 'part' AND v.qty > 0",
+        )
+        .await;
+    assert!(
+        parts_in_stock >= 6,
+        "spare parts in stock: {parts_in_stock}"
+    );
+    assert!(app.count("mnt_pm_schedules").await > 0);
+    assert!(app.count("mnt_meter_readings").await > 0);
+    assert!(app.count("mnt_predictive_rules").await > 0);
+    assert!(
+        app.scalar_i64(
+            "SELECT COUNT(*) FROM mnt_work_orders WHERE source = 'pm' AND schedule_id IS NOT NULL"
+        )
+        .await
+            > 0,
+        "the first PM run generated work orders"
+    );
     let days = app
         .scalar_i64("SELECT COUNT(DISTINCT business_date) FROM sales_batches")
         .await;
