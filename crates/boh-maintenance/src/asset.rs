@@ -329,7 +329,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: &str) -> Result<Asset> {
     }
 }
 
-/// An asset by its public QR token, unscoped (for the later no-login request form).
+/// An asset by its public QR token, unscoped (for the no-login request form).
 pub async fn by_qr_token(p: &Platform, token: &str) -> Result<Option<Asset>> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
