@@ -1418,6 +1418,16 @@ pub async fn seed_history(p: &Platform, sites: &[OrgNode]) -> Result<History> {
             .chain(std::iter::once(summary))
             .collect();
         audit::append_many(tx, &ctx, &changes).await?;
+        // New work orders are numbered after the history.
+        sqlx::query(
+            "INSERT INTO inv_sequences (company_id, name, next_value) VALUES ($1, $2, $3) \
+             ON CONFLICT (company_id, name) DO UPDATE SET next_value = $3",
+        )
+        .bind(&company)
+        .bind(crate::workorder::NUMBER_SEQUENCE)
+        .bind(n_wos as i64)
+        .execute(&mut *tx)
+        .await?;
         Ok(())
     })?;
     Ok(History {

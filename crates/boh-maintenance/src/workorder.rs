@@ -1367,20 +1367,11 @@ pub async fn add_to_existing_public(
     Ok(l.wo.number)
 }
 
+/// The per-company sequence of work order numbers (`WO-000123`).
+pub const NUMBER_SEQUENCE: &str = "mnt_work_order";
+
 async fn next_number(tx: &mut AnyConnection, company_id: &str) -> Result<String> {
-    // Numbers are per company; the unique index refuses a concurrent clash (retried by the
-    // caller's transaction once).
-    let max: Option<String> =
-        sqlx::query("SELECT MAX(number) AS m FROM mnt_work_orders WHERE company_id = $1")
-            .bind(company_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("m")?;
-    let n = max
-        .and_then(|m| m.trim_start_matches("WO-").parse::<i64>().ok())
-        .unwrap_or(0)
-        + 1;
-    Ok(format!("WO-{n:06}"))
+    boh_inventory::next_number(tx, company_id, NUMBER_SEQUENCE, "WO").await
 }
 
 /// Write a new work order with its SLA targets, first event, checklist and photos, and tell
@@ -1452,7 +1443,7 @@ async fn insert(
         .execute(&mut *tx)
         .await;
         boh_platform::error::unique_conflict(r, "number", || {
-            "another work order took the same number at the same time; try again".to_string()
+            "the work order number is already used; the numbering sequence is behind".to_string()
         })?;
         for (i, (label, required)) in new.checklist.iter().enumerate() {
             sqlx::query(

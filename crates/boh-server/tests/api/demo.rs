@@ -195,6 +195,12 @@ async fn small_demo_has_pos_history_with_held_codes(app: TestApp) {
             > 0,
         "the first PM run generated work orders"
     );
+    assert_eq!(
+        app.scalar_i64("SELECT next_value FROM inv_sequences WHERE name = 'mnt_work_order'")
+            .await,
+        app.count("mnt_work_orders").await,
+        "new work orders are numbered after the history"
+    );
     let days = app
         .scalar_i64("SELECT COUNT(DISTINCT business_date) FROM sales_batches")
         .await;
