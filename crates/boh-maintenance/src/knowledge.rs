@@ -194,7 +194,6 @@ pub struct KnowledgeQuery {
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Only fixes at sites under this org node.
-    #[param(pattern = "^[0-9a-fA-F-]{36}$")]
     pub under: Option<String>,
     /// Only this asset category.
     pub category: Option<String>,

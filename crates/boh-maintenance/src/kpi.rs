@@ -132,6 +132,7 @@ pub struct KpiRow {
 
 /// The figures of a set of work orders.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = MaintenanceFigures)]
 pub struct Figures {
     pub work_orders: i64,
     pub finished: i64,
@@ -501,7 +502,6 @@ pub struct KpiQuery {
     #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub to: Option<String>,
     /// Company, region or store (default everything the caller sees).
-    #[param(pattern = "^[0-9a-fA-F-]{36}$")]
     pub under: Option<String>,
     /// The days after a fix in which a new work order on the same asset and fault counts as a
     /// repeat (default 30).

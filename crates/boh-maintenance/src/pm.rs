@@ -57,6 +57,10 @@ fn unit_schema() -> utoipa::openapi::Object {
 fn priority_schema() -> utoipa::openapi::Object {
     enum_of(PRIORITIES)
 }
+/// An optional priority: absent or null keeps the default (or the current value).
+fn priority_opt_schema() -> utoipa::openapi::Object {
+    boh_platform::util::enum_schema(PRIORITIES, true, false)
+}
 
 // ---------------------------------------------------------------- arithmetic (pure)
 
@@ -203,7 +207,7 @@ pub struct PmInput {
     pub title: String,
     /// Default `medium`.
     #[serde(default)]
-    #[schema(schema_with = priority_schema)]
+    #[schema(schema_with = priority_opt_schema)]
     pub priority: Option<String>,
     #[serde(default)]
     pub checklist: Vec<ChecklistLine>,
@@ -249,7 +253,7 @@ pub struct PmPatch {
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default)]
-    #[schema(schema_with = priority_schema)]
+    #[schema(schema_with = priority_opt_schema)]
     pub priority: Option<String>,
     #[serde(default)]
     pub checklist: Option<Vec<ChecklistLine>>,

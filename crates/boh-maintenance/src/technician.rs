@@ -417,12 +417,32 @@ pub struct Suggestion {
     /// Why this technician, in words (distance, load, SLA, first-time fix, runner-up), or
     /// why nobody.
     pub why: String,
+    /// The figures behind `why`, for a page to word them in its own language.
+    pub reasons: Option<WhyFigures>,
+    /// Technicians who qualify but were given more urgent jobs (when unassigned).
+    pub qualified_count: usize,
     pub distance_m: Option<i64>,
     pub cost: Option<i64>,
     /// Technicians ruled out and why (at most five).
     pub ruled_out: Vec<String>,
     /// Technicians who qualify, for the dispatcher's override.
     pub qualified: Vec<String>,
+}
+
+/// Why a technician was suggested.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WhyFigures {
+    pub distance_m: i64,
+    /// Open jobs the technician held before this one.
+    pub load_before: u32,
+    /// Business minutes left to resolve.
+    pub sla_minutes: i64,
+    /// First-time-fix rate in this category, per mille (smoothed).
+    pub ftf_permille: u32,
+    pub category: String,
+    /// The next best technician and how much more they would cost.
+    pub runner_up: Option<String>,
+    pub runner_up_extra: Option<i64>,
 }
 
 /// The plan for the open, unassigned work orders in the dispatcher's scope.
@@ -710,6 +730,21 @@ pub async fn plan(p: &Platform, actor: &Actor, under: Option<&str>) -> Result<Di
                     technician_id: Some(a.technician.clone()),
                     technician_name: name_of.get(a.technician.as_str()).map(|s| s.to_string()),
                     why,
+                    reasons: Some(WhyFigures {
+                        distance_m: r.distance_m,
+                        load_before: r.load_before,
+                        sla_minutes: r.sla_minutes,
+                        ftf_permille: r.ftf_permille,
+                        category: job.category.clone(),
+                        runner_up: r.runner_up.as_ref().map(|ru| {
+                            name_of
+                                .get(ru.technician.as_str())
+                                .unwrap_or(&"?")
+                                .to_string()
+                        }),
+                        runner_up_extra: r.runner_up.as_ref().map(|ru| ru.extra_cost),
+                    }),
+                    qualified_count: 0,
                     distance_m: Some(r.distance_m),
                     cost: Some(r.cost.total),
                     ruled_out,
@@ -718,6 +753,12 @@ pub async fn plan(p: &Platform, actor: &Actor, under: Option<&str>) -> Result<Di
                 }
             }
             None => {
+                let qualified_count = optimal
+                    .unassigned
+                    .iter()
+                    .find(|u| u.job == w.id)
+                    .map(|u| u.qualified)
+                    .unwrap_or(0);
                 let why = match optimal.unassigned.iter().find(|u| u.job == w.id) {
                     Some(u) if u.qualified == 0 => {
                         "no technician qualifies (skill, certification, shift, capacity or parts)"
@@ -733,6 +774,8 @@ pub async fn plan(p: &Platform, actor: &Actor, under: Option<&str>) -> Result<Di
                     technician_id: None,
                     technician_name: None,
                     why,
+                    reasons: None,
+                    qualified_count,
                     distance_m: None,
                     cost: None,
                     ruled_out,

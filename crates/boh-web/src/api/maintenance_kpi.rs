@@ -54,9 +54,21 @@ async fn search_knowledge(
     ApiActor(ctx): ApiActor,
     Query(q): Query<KnowledgeQuery>,
 ) -> ApiResult<Json<FixList>> {
+    check_limit(q.limit)?;
     Ok(Json(FixList {
         items: knowledge::search(&state.platform, &ctx.actor, &q).await?,
     }))
+}
+
+/// `limit`, when given, is 1 to 50.
+fn check_limit(limit: Option<i64>) -> Result<(), boh_platform::PlatformError> {
+    match limit {
+        Some(l) if !(1..=50).contains(&l) => Err(boh_platform::PlatformError::invalid(
+            "limit",
+            "must be 1 to 50",
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -77,6 +89,7 @@ async fn similar_fixes(
     Path(id): Path<String>,
     Query(q): Query<SimilarParams>,
 ) -> ApiResult<Json<FixList>> {
+    check_limit(q.limit)?;
     Ok(Json(FixList {
         items: knowledge::similar(&state.platform, &ctx.actor, &id, q.limit).await?,
     }))

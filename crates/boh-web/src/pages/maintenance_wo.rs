@@ -740,6 +740,39 @@ impl DispatchPage {
             t.code, t.name, t.open_jobs, t.max_open_jobs
         )
     }
+    /// Why the plan suggests what it does, in the page's language.
+    fn why(&self, s: &Suggestion) -> String {
+        let loc = &self.ui.locale;
+        match &s.reasons {
+            Some(r) => {
+                let mut t = crate::i18n::t_args(
+                    loc,
+                    "wo.why_assigned",
+                    &[
+                        ("km", &format!("{:.1}", r.distance_m as f64 / 1000.0)),
+                        ("load", &r.load_before.to_string()),
+                        ("sla", &minutes(r.sla_minutes)),
+                        ("ftf", &format!("{:.0}", r.ftf_permille as f64 / 10.0)),
+                        ("category", &self.ui.t(&format!("asset.cat.{}", r.category))),
+                    ],
+                );
+                if let (Some(n), Some(x)) = (&r.runner_up, r.runner_up_extra) {
+                    t.push_str(&crate::i18n::t_args(
+                        loc,
+                        "wo.why_runner_up",
+                        &[("name", n), ("extra", &x.to_string())],
+                    ));
+                }
+                t
+            }
+            None if s.qualified_count == 0 => self.ui.t("wo.why_nobody"),
+            None => crate::i18n::t_args(
+                loc,
+                "wo.why_outweighed",
+                &[("n", &s.qualified_count.to_string())],
+            ),
+        }
+    }
     fn solve_ms(&self) -> String {
         format!("{:.1}", self.plan.solve_ms)
     }
