@@ -82,7 +82,8 @@ pub struct SimilarParams {
 /// category, by likeness of title, description and fault.
 #[utoipa::path(get, path = "/api/v1/maintenance/work-orders/{work_order_id}/similar", tag = "maintenance",
     params(("work_order_id" = String, Path), SimilarParams),
-    responses((status = 200, body = FixList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = FixList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn similar_fixes(
     State(state): State<AppState>,
     ApiActor(ctx): ApiActor,
