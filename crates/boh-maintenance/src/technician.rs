@@ -580,10 +580,11 @@ pub async fn plan(p: &Platform, actor: &Actor, under: Option<&str>) -> Result<Di
     // Parts: what the jobs need, on hand at their sites and in the vans.
     let mut needed: HashMap<String, BTreeMap<String, u32>> = HashMap::new();
     let mut part_codes: BTreeSet<String> = BTreeSet::new();
-    for w in &wos {
-        if let Some(m) = parts_needed(p, &w.id).await? {
+    let in_plan: BTreeSet<&str> = wos.iter().map(|w| w.id.as_str()).collect();
+    for (id, m) in parts_needed(p, &company).await? {
+        if in_plan.contains(id.as_str()) {
             part_codes.extend(m.keys().cloned());
-            needed.insert(w.id.clone(), m);
+            needed.insert(id, m);
         }
     }
     let items = boh_inventory::catalog::items_by_code(
@@ -796,13 +797,23 @@ pub async fn plan(p: &Platform, actor: &Actor, under: Option<&str>) -> Result<Di
     })
 }
 
-async fn parts_needed(p: &Platform, wo_id: &str) -> Result<Option<BTreeMap<String, u32>>> {
-    let s: Option<String> = sqlx::query("SELECT parts_needed FROM mnt_work_orders WHERE id = $1")
-        .bind(wo_id)
-        .fetch_one(p.db.pool())
-        .await?
-        .try_get("parts_needed")?;
-    Ok(s.and_then(|s| serde_json::from_str(&s).ok()))
+/// The parts the company's open (and reviewed) work orders are expected to need, in one query.
+async fn parts_needed(p: &Platform, company: &str) -> Result<Vec<(String, BTreeMap<String, u32>)>> {
+    let rows = sqlx::query(
+        "SELECT id, parts_needed FROM mnt_work_orders WHERE company_id = $1 \
+         AND status IN ('open', 'review') AND parts_needed IS NOT NULL",
+    )
+    .bind(company)
+    .fetch_all(p.db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let text: String = r.try_get("parts_needed")?;
+        if let Ok(m) = serde_json::from_str(&text) {
+            out.push((r.try_get("id")?, m));
+        }
+    }
+    Ok(out)
 }
 
 /// One row the dispatcher applies: the suggestion, or another technician (an override).

@@ -43,6 +43,16 @@ pub const OPEN_STATUSES: &[&str] = &[
     "paused",
     "review",
 ];
+/// `'open','assigned',…` of the statuses kept by `keep`, for an SQL `IN (…)` list.
+fn sql_list(statuses: &[&str], keep: impl Fn(&str) -> bool) -> String {
+    statuses
+        .iter()
+        .filter(|s| keep(s))
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// What is wrong, as the requester sees it.
 pub const FAULT_CODES: &[&str] = &[
     "not_working",
@@ -700,11 +710,7 @@ pub async fn open_on<'e, E>(conn: E, asset_id: &str, fault: Option<&str>) -> Res
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let statuses = OPEN_STATUSES
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let statuses = sql_list(OPEN_STATUSES, |_| true);
     let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
         "SELECT id, number, title, status, fault_code, created_at FROM mnt_work_orders \
          WHERE asset_id = $1 AND status IN ({statuses}) AND ($2 = '' OR fault_code = $2) ORDER BY created_at DESC, id"
@@ -786,11 +792,7 @@ pub async fn list(p: &Platform, actor: &Actor, f: &WoFilter) -> Result<WoPage> {
     if f.mine == Some(true) {
         raw.push("t.user_id = $1".into());
     }
-    let open_list = OPEN_STATUSES
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let open_list = sql_list(OPEN_STATUSES, |_| true);
     match f.status.as_deref().unwrap_or("") {
         "" | "active" => raw.push(format!("w.status IN ({open_list})")),
         "all" => {}
@@ -2667,12 +2669,7 @@ pub struct SlaScan {
 /// Warn (level 1: at risk) and escalate (level 2: breached) open work orders, once each: the
 /// assigned technician and the site's dispatchers are told, and the history says so.
 pub async fn sla_scan(p: &Platform) -> Result<SlaScan> {
-    let open_list = OPEN_STATUSES
-        .iter()
-        .filter(|s| **s != "paused")
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let open_list = sql_list(OPEN_STATUSES, |s| s != "paused");
     let rows = sqlx::query(boh_db::AssertSqlSafe(format!(
         "SELECT {COLS} {FROM} WHERE w.status IN ({open_list}) AND w.escalation_level < 2"
     )))

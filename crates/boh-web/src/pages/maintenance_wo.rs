@@ -589,6 +589,30 @@ pub async fn detail(
     }
 }
 
+/// The text of a refusal shown on a page (field errors in the user's language, `field:`
+/// first when `named`); none for errors that get the error page.
+fn refusal_text(e: &PlatformError, locale: &str, named: bool) -> Option<String> {
+    Some(match e {
+        PlatformError::Validation(fields) => fields
+            .iter()
+            .map(|f| {
+                let m = crate::i18n::field_message(locale, &f.message);
+                if named {
+                    format!("{}: {m}", f.field)
+                } else {
+                    m
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        PlatformError::Refused { message, .. } | PlatformError::Conflict { message, .. } => {
+            message.clone()
+        }
+        PlatformError::Forbidden(_) => crate::i18n::t(locale, "common.forbidden"),
+        _ => return None,
+    })
+}
+
 /// After a refused action: the work order's page with the message, or the error page.
 async fn refused(
     state: &AppState,
@@ -597,27 +621,11 @@ async fn refused(
     id: &str,
     e: PlatformError,
 ) -> Response {
-    let status = crate::error::status_of(&e);
-    let msg = match &e {
-        PlatformError::Validation(fields) => fields
-            .iter()
-            .map(|f| {
-                format!(
-                    "{}: {}",
-                    f.field,
-                    crate::i18n::field_message(&ctx.actor.locale, &f.message)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        PlatformError::Refused { message, .. } | PlatformError::Conflict { message, .. } => {
-            message.clone()
-        }
-        PlatformError::Forbidden(_) => crate::i18n::t(&ctx.actor.locale, "common.forbidden"),
-        _ => return error_page(e),
+    let Some(msg) = refusal_text(&e, &ctx.actor.locale, true) else {
+        return error_page(e);
     };
     match detail_page(state, parts, ctx, id, Some(msg)).await {
-        Ok(page) => (status, render(page)).into_response(),
+        Ok(page) => (crate::error::status_of(&e), render(page)).into_response(),
         Err(r) => r,
     }
 }
@@ -881,13 +889,9 @@ pub async fn dispatch_apply(
             to.push_str(&done.len().to_string());
             Redirect::to(&to).into_response()
         }
-        Err(PlatformError::Validation(fields)) => {
-            let msg = fields
-                .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let mut r = dispatch_page(&state, &parts, &ctx, Some(msg)).await;
+        Err(e @ PlatformError::Validation(_)) => {
+            let msg = refusal_text(&e, &ctx.actor.locale, true);
+            let mut r = dispatch_page(&state, &parts, &ctx, msg).await;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
@@ -1079,20 +1083,11 @@ async fn job_refused(
     id: &str,
     e: PlatformError,
 ) -> Response {
-    let status = crate::error::status_of(&e);
-    let msg = match &e {
-        PlatformError::Validation(fields) => fields
-            .iter()
-            .map(|f| crate::i18n::field_message(&ctx.actor.locale, &f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        PlatformError::Refused { message, .. } | PlatformError::Conflict { message, .. } => {
-            message.clone()
-        }
-        _ => return error_page(e),
+    let Some(msg) = refusal_text(&e, &ctx.actor.locale, false) else {
+        return error_page(e);
     };
     match job_page(state, parts, ctx, id, Some(msg)).await {
-        Ok(page) => (status, render(page)).into_response(),
+        Ok(page) => (crate::error::status_of(&e), render(page)).into_response(),
         Err(r) => r,
     }
 }
@@ -1210,15 +1205,27 @@ pub async fn job_photos(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let fields = match super::multipart_form(&state, &headers, body).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let photos = crate::api::maintenance_wo::uploads(&fields, "photos");
-    match workorder::add_photos(&state.platform, &ctx, &id, &photos).await {
-        Ok(_) => Redirect::to(&format!("/maintenance/jobs/{id}#photos")).into_response(),
-        Err(e) => job_refused(&state, &parts, &ctx, &id, e).await,
+    match upload_photos(&state, &ctx, &id, &headers, body).await {
+        Ok(Ok(())) => Redirect::to(&format!("/maintenance/jobs/{id}#photos")).into_response(),
+        Ok(Err(e)) => job_refused(&state, &parts, &ctx, &id, e).await,
+        Err(r) => r,
     }
+}
+
+/// The `photos` of a multipart form attached to the work order: the outcome, or the response
+/// for a body that is not a readable upload.
+async fn upload_photos(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<Result<(), PlatformError>, Response> {
+    let fields = super::multipart_form(state, headers, body).await?;
+    let photos = crate::api::maintenance_wo::uploads(&fields, "photos");
+    Ok(workorder::add_photos(&state.platform, ctx, id, &photos)
+        .await
+        .map(|_| ()))
 }
 
 /// Photos added on the work order's page (the requester, a dispatcher or the technician).
@@ -1230,13 +1237,11 @@ pub async fn photos(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let fields = match super::multipart_form(&state, &headers, body).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let photos = crate::api::maintenance_wo::uploads(&fields, "photos");
-    match workorder::add_photos(&state.platform, &ctx, &id, &photos).await {
-        Ok(_) => Redirect::to(&format!("/maintenance/work-orders/{id}?saved=1")).into_response(),
-        Err(e) => refused(&state, &parts, &ctx, &id, e).await,
+    match upload_photos(&state, &ctx, &id, &headers, body).await {
+        Ok(Ok(())) => {
+            Redirect::to(&format!("/maintenance/work-orders/{id}?saved=1")).into_response()
+        }
+        Ok(Err(e)) => refused(&state, &parts, &ctx, &id, e).await,
+        Err(r) => r,
     }
 }
